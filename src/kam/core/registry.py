@@ -1,0 +1,79 @@
+"""Registries filled by each app at start-up: permission modules and menu entries.
+
+A *module* is the unit a role is granted on (R-PERM-1): query / change / analyse, with a data
+scope and an effective window. A *menu entry* belongs to one of the subsystems of the product
+and is shown only to users who hold the module's grant for the entry's action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+ACTION_VIEW = "view"
+ACTION_CHANGE = "change"
+ACTION_ANALYSE = "analyse"
+ACTIONS = (ACTION_VIEW, ACTION_CHANGE, ACTION_ANALYSE)
+
+
+@dataclass(frozen=True)
+class Module:
+    code: str
+    label: str | Promise
+    subsystem: str
+    # Default grants of the built-in roles: role code -> (actions, data scope).
+    defaults: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+
+
+@dataclass
+class MenuEntry:
+    label: str | Promise
+    url_name: str
+    module: str
+    action: str = ACTION_VIEW
+    order: int = 100
+
+
+@dataclass
+class Subsystem:
+    code: str
+    label: str | Promise
+    order: int
+    entries: list[MenuEntry] = field(default_factory=list)
+
+
+# The subsystems of the final product, in menu order.
+SUBSYSTEMS: dict[str, Subsystem] = {
+    s.code: s
+    for s in [
+        Subsystem("marketing", _("Marketing"), 10),
+        Subsystem("customers", _("Customers"), 20),
+        Subsystem("usage", _("Usage"), 30),
+        Subsystem("kpi", _("KPI"), 40),
+        Subsystem("processes", _("Processes"), 50),
+        Subsystem("sharing", _("Information sharing"), 60),
+        Subsystem("system", _("System"), 70),
+    ]
+}
+
+MODULES: dict[str, Module] = {}
+
+
+def register_module(code: str, label: str | Promise, subsystem: str,
+                    defaults: dict[str, tuple[tuple[str, ...], str]] | None = None) -> Module:
+    module = Module(code, label, subsystem, defaults or {})
+    MODULES[code] = module
+    return module
+
+
+def register_menu(subsystem: str, entry: MenuEntry) -> None:
+    entries = SUBSYSTEMS[subsystem].entries
+    if not any(e.url_name == entry.url_name for e in entries):
+        entries.append(entry)
+        entries.sort(key=lambda e: e.order)
+
+
+def module_choices() -> list[tuple[str, str | Promise]]:
+    return [(m.code, m.label) for m in MODULES.values()]

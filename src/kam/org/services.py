@@ -1,0 +1,208 @@
+"""Writes to the org tree, users, roles and grants. Pages, API and imports all call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext as _
+
+from kam.core import clock
+from kam.core.querysets import check_in_scope
+
+from .models import PATH_STEP, DataScope, Grant, OrgKind, OrgLevel, OrgUnit, Role, User
+
+# The region level a region node must have under a parent of a given level.
+_CHILD_LEVEL = {None: OrgLevel.PROVINCE, OrgLevel.PROVINCE: OrgLevel.CITY, OrgLevel.CITY: OrgLevel.COUNTY}
+
+
+def _validate_placement(*, kind: str, level: str, parent: OrgUnit | None) -> None:
+    if kind == OrgKind.REGION:
+        parent_level = parent.level if parent else None
+        if parent is not None and parent.kind != OrgKind.REGION:
+            raise ValidationError({"parent": _("A region cannot be placed under a department or section.")})
+        expected = _CHILD_LEVEL.get(parent_level or None)
+        if expected is None:
+            raise ValidationError({"parent": _("A county cannot hold another region.")})
+        if level != expected:
+            raise ValidationError(
+                {"level": _("A region under this parent must be of level “%(level)s”.") % {"level": expected.label}}
+            )
+    else:
+        if parent is None:
+            raise ValidationError({"parent": _("A department or section needs a parent.")})
+        if level:
+            raise ValidationError({"level": _("Only regions have a level.")})
+
+
+def _set_path(unit: OrgUnit) -> None:
+    parent_path = unit.parent.path if unit.parent_id else ""
+    unit.path = parent_path + unit.segment()
+    unit.depth = len(unit.path) // PATH_STEP - 1
+    OrgUnit.objects.filter(pk=unit.pk).update(path=unit.path, depth=unit.depth)
+
+
+@transaction.atomic
+def org_unit_create(*, user: Any | None = None, name: str, code: str, parent: OrgUnit | None,
+                    kind: str = OrgKind.REGION, level: str = "", **fields: Any) -> OrgUnit:
+    _validate_placement(kind=kind, level=level, parent=parent)
+    unit = OrgUnit(name=name, code=code, parent=parent, kind=kind, level=level, **fields)
+    unit.full_clean(exclude=["path", "depth"])
+    unit.save()
+    _set_path(unit)
+    if user is not None:
+        check_in_scope(user, unit, "change")
+    return unit
+
+
+@transaction.atomic
+def org_unit_update(*, user: Any | None = None, unit: OrgUnit, **fields: Any) -> OrgUnit:
+    if user is not None:
+        check_in_scope(user, unit, "change")
+    new_parent = fields.pop("parent", unit.parent)
+    for key, value in fields.items():
+        setattr(unit, key, value)
+    if (new_parent.pk if new_parent else None) != unit.parent_id:
+        unit.save()
+        return org_unit_move(user=user, unit=unit, new_parent=new_parent)
+    _validate_placement(kind=unit.kind, level=unit.level, parent=unit.parent)
+    unit.full_clean(exclude=["path", "depth"])
+    unit.save()
+    return unit
+
+
+@transaction.atomic
+def org_unit_move(*, user: Any | None = None, unit: OrgUnit, new_parent: OrgUnit | None) -> OrgUnit:
+    """Move ``unit`` and its whole subtree under ``new_parent``; every path below is rewritten
+    in one UPDATE so the tree stays consistent."""
+    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    if user is not None:
+        check_in_scope(user, unit, "change")
+        if new_parent is not None:
+            check_in_scope(user, new_parent, "change")
+    if new_parent is not None and new_parent.path.startswith(unit.path):
+        raise ValidationError({"parent": _("A unit cannot be moved under itself or one of its descendants.")})
+    _validate_placement(kind=unit.kind, level=unit.level, parent=new_parent)
+    old_path = unit.path
+    new_path = (new_parent.path if new_parent else "") + unit.segment()
+    depth_shift = (len(new_path) - len(old_path)) // PATH_STEP
+    OrgUnit.objects.filter(path__startswith=old_path).update(
+        path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+        depth=F("depth") + depth_shift,
+    )
+    OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    unit.refresh_from_db()
+    return unit
+
+
+@transaction.atomic
+def org_unit_delete(*, user: Any | None = None, unit: OrgUnit) -> None:
+    if user is not None:
+        check_in_scope(user, unit, "change")
+    if unit.children.exists():
+        raise ValidationError(_("This unit still has sub-units; move or delete them first."))
+    if unit.users.exists():
+        raise ValidationError(_("This unit still has users; move them to another unit first."))
+    unit.delete()
+
+
+def _check_password(password: str, user: User | None = None) -> None:
+    validate_password(password, user=user)
+
+
+@transaction.atomic
+def user_create(*, actor: Any | None = None, username: str, name: str, org_unit: OrgUnit,
+                password: str, roles: Iterable[Role] = (), superior: User | None = None,
+                must_change_password: bool = True, **fields: Any) -> User:
+    """Create a user with a one-time initial password (R-AUTH-1)."""
+    user = User(username=username, name=name, org_unit=org_unit, superior=superior,
+                must_change_password=must_change_password, **fields)
+    user.full_clean(exclude=["password"])
+    user.set_password(password)
+    user.save()
+    user.roles.set(list(roles))
+    if actor is not None:
+        check_in_scope(actor, user, "change")
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor: Any | None = None, user: User, roles: Iterable[Role] | None = None,
+                **fields: Any) -> User:
+    if actor is not None:
+        check_in_scope(actor, user, "change")
+    for key, value in fields.items():
+        setattr(user, key, value)
+    if user.superior_id == user.pk:
+        raise ValidationError({"superior": _("A user cannot be their own superior.")})
+    user.full_clean(exclude=["password"])
+    user.save()
+    if roles is not None:
+        user.roles.set(list(roles))
+    if actor is not None:
+        check_in_scope(actor, user, "change")
+    return user
+
+
+@transaction.atomic
+def user_reset_password(*, actor: Any | None = None, user: User, password: str) -> User:
+    """An administrator sets a new one-time password; the user must change it at next login."""
+    if actor is not None:
+        check_in_scope(actor, user, "change")
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    return user
+
+
+@transaction.atomic
+def user_change_password(*, user: User, old_password: str, new_password: str) -> User:
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": _("The current password is wrong.")})
+    if old_password == new_password:
+        raise ValidationError({"new_password": _("The new password must differ from the current one.")})
+    _check_password(new_password, user)
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.password_changed_at = clock.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    return user
+
+
+@transaction.atomic
+def user_delete(*, actor: Any | None = None, user: User) -> None:
+    if actor is not None:
+        check_in_scope(actor, user, "change")
+        if actor.pk == user.pk:
+            raise ValidationError(_("You cannot delete your own account."))
+    user.delete()
+
+
+@transaction.atomic
+def grant_set(*, role: Role, module: str, can_view: bool = True, can_change: bool = False,
+              can_analyse: bool = False, scope: str = DataScope.UNIT,
+              custom_units: Iterable[OrgUnit] = (), valid_from: dt.date | None = None,
+              valid_to: dt.date | None = None) -> Grant:
+    """Create or replace the grant of ``role`` on ``module``."""
+    from kam.core.registry import MODULES
+
+    if module not in MODULES:
+        raise ValidationError({"module": _("Unknown module “%(module)s”.") % {"module": module}})
+    if valid_from and valid_to and valid_from > valid_to:
+        raise ValidationError({"valid_to": _("“Valid to” must not be before “valid from”.")})
+    units = list(custom_units)
+    if scope == DataScope.CUSTOM and not units:
+        raise ValidationError({"custom_units": _("The custom scope needs at least one org unit.")})
+    grant, _created = Grant.objects.update_or_create(
+        role=role, module=module,
+        defaults={"can_view": can_view, "can_change": can_change, "can_analyse": can_analyse,
+                  "scope": scope, "valid_from": valid_from, "valid_to": valid_to},
+    )
+    grant.custom_units.set(units if scope == DataScope.CUSTOM else [])
+    return grant
