@@ -123,7 +123,7 @@ def org_demo(ctx: DemoContext) -> None:
     boss = add_user(kc0, "supervisor", accounts.pop("supervisor"))
     add_user(sec0, "account_manager", accounts.pop("account_manager"), superior=boss)
 
-    per_county = 4 if ctx.size == "demo" else 90
+    per_county = 4 if ctx.size == "demo" else 98
     for c, centre, city_bureaus in city_units:
         add_user(c, "leader")
         add_user(centre, "reviewer_city")
