@@ -36,15 +36,28 @@ INSTALLED_APPS = [
     "kam.core",
     "kam.org",
     "kam.api",
+    "kam.system",
+    "django_tasks_db",
+    "kam.jobs",
+    "kam.audit",
+    "kam.exchange",
+    "kam.managers",
+    "kam.assessment",
+    "kam.customers",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kam.system.middleware.RequestCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "kam.core.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kam.audit.middleware.AuditContextMiddleware",
+    "kam.system.middleware.OnlineSessionMiddleware",
+    "kam.system.middleware.OperationLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -83,6 +96,8 @@ if os.environ.get("KAM_DB", "sqlite") == "postgres":
             "HOST": os.environ.get("KAM_PG_HOST", "127.0.0.1"),
             "PORT": os.environ.get("KAM_PG_PORT", "5432"),
             "CONN_MAX_AGE": 60,
+            # A test database per test process, so parallel test runs never collide.
+            "TEST": {"NAME": os.environ.get("KAM_PG_TEST_NAME", f"test_kam_{os.getpid()}")},
         }
     }
 else:
@@ -109,7 +124,7 @@ AUTHENTICATION_BACKENDS = [
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "kam.system.security.ParameterMinimumLengthValidator"},  # security.password_min_length
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -124,8 +139,9 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Failed logins are throttled (R-AUTH-1): 5 failures per account and address lock for 15 minutes.
-AXES_FAILURE_LIMIT = int(os.environ.get("KAM_LOGIN_FAILURE_LIMIT", 5))
-AXES_COOLOFF_TIME = 0.25  # hours
+# Read from 参数设置 (security.login_failure_limit / security.lockout_minutes), defaults 5 and 15.
+AXES_FAILURE_LIMIT = "kam.system.security.login_failure_limit"
+AXES_COOLOFF_TIME = "kam.system.security.lockout_cooloff"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -146,10 +162,10 @@ MEDIA_URL = "/media/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "kam.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["kam.api.permissions.Authenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -170,8 +186,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ManagerStatusEnum": "kam.managers.models.ManagerStatus",
+                            "AccessContentEnum": "kam.customers.models.AccessContent",  # kam.customers
+                            # kam.assessment
+                            "AssessmentSubjectTypeEnum": "kam.assessment.models.SubjectType",
+                            "AssessmentMetricSourceEnum": "kam.assessment.models.MetricSource",
+                            "AssessmentScoringModeEnum": "kam.assessment.models.ScoringMode",
+                            "AssessmentMissingPolicyEnum": "kam.assessment.models.MissingPolicy",
+                            "AssessmentRunStatusEnum": "kam.assessment.models.RunStatus",
+                            "AssessmentRunTriggerEnum": "kam.assessment.models.RunTrigger",
+                            "AssessmentResultStatusEnum": "kam.assessment.models.ResultStatus",
+                            "ImportModeEnum": "kam.exchange.specs.MODES"},  # kam.exchange
 }
+
+# Background jobs (kam.jobs): django.tasks on the database queue; `manage.py kam_worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 DJANGO_TABLES2_TEMPLATE = "core/table.html"
 

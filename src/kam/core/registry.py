@@ -77,3 +77,78 @@ def register_menu(subsystem: str, entry: MenuEntry) -> None:
 
 def module_choices() -> list[tuple[str, str | Promise]]:
     return [(m.code, m.label) for m in MODULES.values()]
+
+
+# --- home page panels ----------------------------------------------------------------------------
+
+
+@dataclass
+class HomePanelData:
+    """What one home panel shows: a title, a count and a link (plus optional rows)."""
+
+    title: str | Promise
+    count: int | str | None = None
+    url: str = ""
+    link_label: str | Promise = ""
+    rows: list[tuple[str, str]] = field(default_factory=list)  # (text, url) pairs
+    tone: str = "primary"  # a Bootstrap colour name
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A "pending items" panel on the home page.
+
+    ``panel(request)`` returns a :class:`HomePanelData`, or ``None`` when it has nothing for this
+    user; ``template`` (optional) renders it instead of the standard card (context: ``panel``,
+    ``request``). The panel is asked only when the user holds ``action`` on ``module`` (``None``:
+    any logged-in user).
+    """
+
+    order: int
+    name: str
+    panel: object  # Callable[[HttpRequest], HomePanelData | None]
+    module: str | None = None
+    action: str = ACTION_VIEW
+    template: str = ""
+
+
+HOME_PANELS: list[HomePanel] = []
+
+
+def register_home_panel(order: int, name: str, panel, module: str | None = None, action: str = ACTION_VIEW,
+                        template: str = "") -> HomePanel:
+    """Register a home-page panel (see :class:`HomePanel`); registering a name again replaces it."""
+    entry = HomePanel(order, name, panel, module, action, template)
+    HOME_PANELS[:] = [p for p in HOME_PANELS if p.name != name] + [entry]
+    HOME_PANELS.sort(key=lambda p: p.order)
+    return entry
+
+
+# --- detail page panels --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DetailPanel:
+    """A panel another app adds to a model's detail page (``ObjectDetailView``).
+
+    ``template`` is rendered with the detail page's context (``object`` is the record);
+    ``context(request, obj)`` (optional) returns extra context for it. Shown only when the user
+    holds ``action`` on ``module`` (``None``: whoever may see the record).
+    """
+
+    order: int
+    name: str
+    template: str
+    context: object = None  # Callable[[HttpRequest, Model], dict] | None
+    module: str | None = None
+    action: str = ACTION_VIEW
+
+
+DETAIL_PANELS: dict[str, list[DetailPanel]] = {}
+
+
+def register_detail_panel(model_label: str, panel: DetailPanel) -> None:
+    """Add ``panel`` to the detail page of ``model_label`` (``"app_label.modelname"``, lower case)."""
+    panels = DETAIL_PANELS.setdefault(model_label.lower(), [])
+    panels[:] = [p for p in panels if p.name != panel.name] + [panel]
+    panels.sort(key=lambda p: p.order)

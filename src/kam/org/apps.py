@@ -39,6 +39,13 @@ class OrgConfig(AppConfig):
 
         register_demo_step(10, "org", org_demo)
 
+        from kam.core.registry import register_home_panel
+
+        from .views import my_grants_panel, pending_password_panel
+
+        register_home_panel(10, "org.pending_passwords", pending_password_panel, module="users", action=C)
+        register_home_panel(90, "org.my_grants", my_grants_panel)
+
         post_migrate.connect(_ensure_defaults, sender=self)
 
 

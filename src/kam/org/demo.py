@@ -48,6 +48,9 @@ class _Builder:
     def save(self) -> None:
         # Parents come before children in self.units, so one bulk insert per depth keeps FKs valid.
         pending = list(self.units)
+        # Setting parent_id below drops Django's cached parent object; keep the in-memory parents
+        # so the paths are built from them, not from fresh copies read back from the database.
+        parents = {id(u): u.parent for u in self.units}
         saved: set[int] = set()
         while pending:
             batch = [u for u in pending if u.parent is None or id(u.parent) in saved]
@@ -57,7 +60,8 @@ class _Builder:
             saved |= {id(u) for u in batch}
             pending = [u for u in pending if id(u) not in saved]
         for u in self.units:
-            u.path = (u.parent.path if u.parent is not None else "") + u.segment()
+            parent = parents[id(u)]
+            u.path = (parent.path if parent is not None else "") + u.segment()
             u.depth = len(u.path) // PATH_STEP - 1
         OrgUnit.objects.bulk_update(self.units, ["path", "depth"], batch_size=2000)
 

@@ -16,7 +16,18 @@ from django.utils.translation import gettext as _
 from kam.core import clock
 from kam.core.querysets import check_in_scope
 
-from .models import PATH_STEP, DataScope, Grant, OrgKind, OrgLevel, OrgUnit, Role, User
+from .models import (
+    PATH_STEP,
+    BusinessLine,
+    BusinessType,
+    DataScope,
+    Grant,
+    OrgKind,
+    OrgLevel,
+    OrgUnit,
+    Role,
+    User,
+)
 
 # The region level a region node must have under a parent of a given level.
 _CHILD_LEVEL = {None: OrgLevel.PROVINCE, OrgLevel.PROVINCE: OrgLevel.CITY, OrgLevel.CITY: OrgLevel.COUNTY}
@@ -167,7 +178,10 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
         raise ValidationError({"old_password": _("The current password is wrong.")})
     if old_password == new_password:
         raise ValidationError({"new_password": _("The new password must differ from the current one.")})
-    _check_password(new_password, user)
+    try:
+        _check_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.error_list}) from exc
     user.set_password(new_password)
     user.must_change_password = False
     user.password_changed_at = clock.now()
@@ -181,7 +195,16 @@ def user_delete(*, actor: Any | None = None, user: User) -> None:
         check_in_scope(actor, user, "change")
         if actor.pk == user.pk:
             raise ValidationError(_("You cannot delete your own account."))
-    user.delete()
+    from django.db.models import ProtectedError
+
+    try:
+        with transaction.atomic():
+            user.delete()
+    except ProtectedError as exc:
+        raise ValidationError(
+            _("This user still has business records (e.g. an account-manager profile); disable the account "
+              "instead of deleting it.")
+        ) from exc
 
 
 @transaction.atomic
@@ -206,3 +229,137 @@ def grant_set(*, role: Role, module: str, can_view: bool = True, can_change: boo
     )
     grant.custom_units.set(units if scope == DataScope.CUSTOM else [])
     return grant
+
+
+# --- roles, grants and the business-line catalogue ----------------------------------------------
+
+@transaction.atomic
+def role_create(*, user: Any | None = None, code: str, name: str, description: str = "",
+                enabled: bool = True, sort_order: int = 0) -> Role:
+    role = Role(code=code, name=name, description=description, enabled=enabled, sort_order=sort_order)
+    role.full_clean()
+    role.save()
+    if user is not None:
+        check_in_scope(user, role, "change")
+    return role
+
+
+@transaction.atomic
+def role_update(*, user: Any | None = None, role: Role, **fields: Any) -> Role:
+    if user is not None:
+        check_in_scope(user, role, "change")
+    if role.builtin and "code" in fields and fields["code"] != role.code:
+        raise ValidationError({"code": _("The code of a built-in role cannot be changed.")})
+    for key, value in fields.items():
+        setattr(role, key, value)
+    role.full_clean()
+    role.save()
+    return role
+
+
+@transaction.atomic
+def role_delete(*, user: Any | None = None, role: Role) -> None:
+    if user is not None:
+        check_in_scope(user, role, "change")
+    if role.builtin:
+        raise ValidationError(_("Built-in roles cannot be deleted."))
+    role.delete()
+
+
+@transaction.atomic
+def grant_delete(*, user: Any | None = None, grant: Grant) -> None:
+    if user is not None:
+        check_in_scope(user, grant, "change")
+    grant.delete()
+
+
+def _delete_protected(obj: Any, message: str) -> None:
+    from django.db.models import ProtectedError
+
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError as exc:
+        raise ValidationError(message) from exc
+
+
+@transaction.atomic
+def business_line_create(*, user: Any | None = None, code: str, name: str, sort_order: int = 0,
+                         enabled: bool = True) -> BusinessLine:
+    line = BusinessLine(code=code, name=name, sort_order=sort_order, enabled=enabled)
+    line.full_clean()
+    line.save()
+    if user is not None:
+        check_in_scope(user, line, "change")
+    return line
+
+
+@transaction.atomic
+def business_line_update(*, user: Any | None = None, line: BusinessLine, **fields: Any) -> BusinessLine:
+    if user is not None:
+        check_in_scope(user, line, "change")
+    for key, value in fields.items():
+        setattr(line, key, value)
+    line.full_clean()
+    line.save()
+    return line
+
+
+@transaction.atomic
+def business_line_delete(*, user: Any | None = None, line: BusinessLine) -> None:
+    if user is not None:
+        check_in_scope(user, line, "change")
+    _delete_protected(line, _("This business line is still in use; disable it instead."))
+
+
+@transaction.atomic
+def business_type_create(*, user: Any | None = None, line: BusinessLine, code: str, name: str,
+                         sort_order: int = 0, enabled: bool = True) -> BusinessType:
+    business_type = BusinessType(line=line, code=code, name=name, sort_order=sort_order, enabled=enabled)
+    business_type.full_clean()
+    business_type.save()
+    if user is not None:
+        check_in_scope(user, business_type, "change")
+    return business_type
+
+
+@transaction.atomic
+def business_type_update(*, user: Any | None = None, business_type: BusinessType,
+                         **fields: Any) -> BusinessType:
+    if user is not None:
+        check_in_scope(user, business_type, "change")
+    for key, value in fields.items():
+        setattr(business_type, key, value)
+    business_type.full_clean()
+    business_type.save()
+    return business_type
+
+
+@transaction.atomic
+def business_type_delete(*, user: Any | None = None, business_type: BusinessType) -> None:
+    if user is not None:
+        check_in_scope(user, business_type, "change")
+    _delete_protected(business_type, _("This business type is still in use; disable it instead."))
+
+
+@transaction.atomic
+def role_grants_save(*, user: Any | None = None, role: Role, grants: dict[str, dict[str, Any] | None]) -> Role:
+    """Save a role's grants from the grants editor: ``{module: grant fields}``; ``None`` (no
+    action granted) removes the module's grant. All or nothing: errors are collected per module
+    as ``"<module>.<field>"`` keys of one ``ValidationError``, and nothing is saved."""
+    if user is not None:
+        check_in_scope(user, role, "change")
+    errors: dict[str, list[str]] = {}
+    for module, fields in grants.items():
+        try:
+            with transaction.atomic():
+                if fields is None:
+                    Grant.objects.filter(role=role, module=module).delete()
+                else:
+                    grant_set(role=role, module=module, **fields)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(f"{module}.{field}", []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return role

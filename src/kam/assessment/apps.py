@@ -1,0 +1,74 @@
+from django.apps import AppConfig, apps
+from django.utils.translation import gettext_lazy as _
+
+
+class AssessmentConfig(AppConfig):
+    name = "kam.assessment"
+    label = "assessment"
+    verbose_name = _("Performance assessment")
+
+    def ready(self) -> None:
+        from kam.core.registry import ACTION_ANALYSE as A
+        from kam.core.registry import ACTION_CHANGE as C
+        from kam.core.registry import ACTION_VIEW as V
+        from kam.core.registry import MenuEntry, register_menu, register_module
+
+        from .models import MODULE_CONFIG, MODULE_DATA, MODULE_RESULTS, MODULE_RUN
+
+        admin_all = {"admin": ((V, C, A), "all")}
+        # 考核配置: the catalogues (metrics, indicators, templates) are visible to every role that
+        # takes part; assignments are placed at their subject, so the scope decides whose.
+        register_module(MODULE_CONFIG, _("Assessment configuration"), "kpi", {
+            **admin_all, "leader": ((V, A), "subtree"), "supervisor": ((V,), "own_sub"),
+            "account_manager": ((V,), "own"),
+        })
+        register_module(MODULE_DATA, _("Assessment data"), "kpi", {
+            **admin_all, "leader": ((V, A), "subtree"), "supervisor": ((V,), "own_sub"),
+            "account_manager": ((V,), "own"),
+        })
+        register_module(MODULE_RUN, _("Assessment computation"), "kpi", admin_all)
+        # R-PERM-2: a superior queries and modifies every subordinate's assessment records, a
+        # staff member sees only their own.
+        register_module(MODULE_RESULTS, _("Assessment results"), "kpi", {
+            **admin_all, "leader": ((V, A), "subtree"), "supervisor": ((V, C, A), "own_sub"),
+            "account_manager": ((V,), "own"),
+        })
+        for order, (label, url_name, module, action) in enumerate([
+            (_("Metrics"), "assessment:metric_list", MODULE_CONFIG, V),
+            (_("Atomic indicators"), "assessment:atomic_list", MODULE_CONFIG, V),
+            (_("Assessment indicators"), "assessment:indicator_list", MODULE_CONFIG, V),
+            (_("Assessment templates"), "assessment:template_list", MODULE_CONFIG, V),
+            (_("Template assignments"), "assessment:assignment_list", MODULE_CONFIG, V),
+            (_("Assessment computation"), "assessment:run_list", MODULE_RUN, V),
+            (_("Score adjustments"), "assessment:adjustment_list", MODULE_RESULTS, V),
+            (_("Score details"), "assessment:detail_list", MODULE_RESULTS, V),
+            (_("Assessment results"), "assessment:result_list", MODULE_RESULTS, V),
+        ]):
+            register_menu("kpi", MenuEntry(label, url_name, module, action, order=200 + order))
+
+        from kam.core.demo import register_demo_step
+
+        from .demo import assessment_demo
+
+        register_demo_step(60, "assessment", assessment_demo)
+
+        if apps.is_installed("kam.jobs"):
+            from . import jobs  # noqa: F401  (registers the run handler and the monthly job)
+        if apps.is_installed("kam.audit"):
+            from kam import audit
+
+            from .models import (
+                Adjustment,
+                AssessmentNote,
+                Assignment,
+                AtomicIndicator,
+                Bonus,
+                Indicator,
+                Metric,
+                Template,
+            )
+
+            # Every adjustment is audited (R-ASM-6), as are configuration changes.
+            for model in (Adjustment, Bonus, AssessmentNote, Metric, AtomicIndicator, Indicator, Template,
+                          Assignment):
+                audit.register(model)

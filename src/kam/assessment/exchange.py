@@ -1,0 +1,192 @@
+"""Excel import of template assignments (分配模板 导入, R-ASM-4 batch) and exports of the assessment
+queries (考核结果查询 导出, 考核明细, 考核分数调整): exactly what the list shows, within the user's
+data scope."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from kam.exchange.columns import ForeignKey, Integer, Month, Number, Text
+from kam.exchange.specs import ExportSpec, ImportSpec, RowContext, register
+from kam.org.models import User
+
+from . import services
+from .filtersets import AdjustmentFilterSet, AssignmentFilterSet, ResultFilterSet, ScoreDetailFilterSet
+from .kernel import round2
+from .models import (
+    MODULE_CONFIG,
+    MODULE_DATA,
+    MODULE_RESULTS,
+    Adjustment,
+    Assignment,
+    Metric,
+    MetricSource,
+    MetricValue,
+    Result,
+    ScoreDetail,
+    SubjectType,
+    Template,
+)
+
+
+def _rounded(field: str):
+    def read(obj):
+        value = getattr(obj, field)
+        return None if value is None else round2(value)
+
+    return read
+
+
+@register
+class ResultExportSpec(ExportSpec):
+    code = "assessment.results"
+    label = _("Assessment results")
+    model = Result
+    module = MODULE_RESULTS
+    filterset = ResultFilterSet
+    ordering = ("period", "rank", "subject_label")
+    columns = (
+        Text("period", _("Month")),
+        Text("subject_label", _("Subject")),
+        Text("org_unit", _("Organisation unit"), source="org_unit.name"),
+        Text("template_name", _("Template")),
+        Text("status", _("Status"), source=lambda r: r.get_status_display()),
+        Number("score", _("Template score"), source=_rounded("score")),
+        Number("bonus", _("Bonus points")),
+        Number("adjustment", _("Adjustment")),
+        Number("total", _("Total"), source=_rounded("total")),
+        Integer("rank", _("Rank")),
+        Integer("rank_in_unit", _("Rank in unit")),
+    )
+
+    def get_queryset(self, user):
+        return self.base_queryset(user, "view").select_related("org_unit").order_by(*self.ordering)
+
+
+@register
+class ScoreDetailExportSpec(ExportSpec):
+    code = "assessment.details"
+    label = _("Score details")
+    model = ScoreDetail
+    module = MODULE_RESULTS
+    filterset = ScoreDetailFilterSet
+    ordering = ("result__period", "result__subject_label", "position")
+    columns = (
+        Text("period", _("Month"), source="result.period"),
+        Text("subject", _("Subject"), source="result.subject_label"),
+        Text("indicator_name", _("Assessment indicator")),
+        Number("indicator_weight", _("Indicator weight")),
+        Text("atomic_name", _("Atomic indicator")),
+        Text("metric_code", _("Metric")),
+        Number("value", _("Value"), places=4),
+        Text("interval_text", _("Interval hit")),
+        Number("score", _("Score")),
+        Number("weight", _("Weight")),
+        Number("contribution", _("Contribution"), places=4),
+    )
+
+    def get_queryset(self, user):
+        return self.base_queryset(user, "view").select_related("result").order_by(*self.ordering)
+
+
+@register
+class AdjustmentExportSpec(ExportSpec):
+    code = "assessment.adjustments"
+    label = _("Score adjustments")
+    model = Adjustment
+    module = MODULE_RESULTS
+    filterset = AdjustmentFilterSet
+    ordering = ("-created_at",)
+    columns = (
+        Text("period", _("Month")),
+        Text("subject", _("Subject"), source=lambda a: a.subject_name),
+        Number("delta", _("Adjustment")),
+        Text("reason", _("Reason")),
+        Text("created_by", _("Adjusted by"), source=lambda a: str(a.created_by or "")),
+        Text("created_at", _("Adjusted at"), source=lambda a: a.created_at.strftime("%Y-%m-%d %H:%M")),
+    )
+
+    def get_queryset(self, user):
+        return self.base_queryset(user, "view").select_related("user", "org_unit", "created_by").order_by(
+            *self.ordering)
+
+
+@register
+class AssignmentImportSpec(ImportSpec):
+    """One row per account manager: the template and the months. Rows always create assignments
+    (the rules of R-ASM-3, R-ASM-4 and R-ASM-5 are the service's); a manager appears once per file."""
+
+    code = "assessment.assignments"
+    label = _("Template assignments")
+    model = Assignment
+    module = MODULE_CONFIG
+    key = "subject"
+    filterset = AssignmentFilterSet
+    ordering = ("-month_from", "subject_id")
+    columns = (
+        ForeignKey("subject", _("Account manager account"), model=User, key="username", source="user",
+                   required=True, filter={"roles__code": "account_manager"}),
+        ForeignKey("template", _("Template"), model=Template, key="name", required=True, scope=None,
+                   filter={"subject_type": SubjectType.MANAGER}),
+        Month("month_from", _("From month"), required=True),
+        Month("month_to", _("To month"), help=_("empty: until further notice")),
+    )
+
+    def get_queryset(self, user):
+        return self.base_queryset(user, "view").select_related("user", "template").order_by(*self.ordering)
+
+    def find_existing(self, keys):
+        return {}  # every row is a new assignment
+
+    def create(self, ctx: RowContext, values) -> Assignment:
+        return services.assignment_create(user=ctx.user, template=values["template"], subject_id=values["subject"].pk,
+                                          subject_type=SubjectType.MANAGER, month_from=values["month_from"],
+                                          month_to=values.get("month_to") or "")
+
+
+@register
+class MetricValueImportSpec(ImportSpec):
+    """指标值 导入 (the BI system's monthly file): one row per account manager and month, one
+    column per enabled metric (header: the metric's name or code). Values are created or replaced
+    through ``metric_values_save`` (checks, data scope); a manager appears once per file."""
+
+    code = "assessment.metric_values"
+    label = _("Metric values")
+    model = MetricValue
+    module = MODULE_DATA
+    key = "subject"
+
+    @property
+    def columns(self):  # type: ignore[override]  # one column per metric, read when used
+        metric_columns = [
+            Number(f"m:{m.code}", m.name, places=4, help=_("code %(code)s%(unit)s") % {
+                "code": m.code, "unit": f", {m.unit}" if m.unit else ""})
+            for m in Metric.objects.filter(enabled=True, for_manager=True).order_by("code")
+        ]
+        return (
+            ForeignKey("subject", _("Account manager account"), model=User, key="username", required=True,
+                       filter={"roles__code": "account_manager"}, scope=None),
+            Month("period", _("Month"), required=True),
+            *metric_columns,
+        )
+
+    def export_columns(self):
+        return []
+
+    def find_existing(self, keys):
+        return {}
+
+    def create(self, ctx: RowContext, values) -> MetricValue:
+        subject, period = values["subject"], values["period"]
+        items = [{"metric": field[2:], "subject_type": SubjectType.MANAGER, "subject": subject.pk, "period": period,
+                  "value": value} for field, value in values.items() if field.startswith("m:") and value is not None]
+        if not items:
+            raise ValidationError({"subject": _("The row has no metric value.")})
+        try:
+            services.metric_values_save(user=ctx.user, items=items, source=MetricSource.IMPORT)
+        except services.BulkValidationError as exc:
+            raise ValidationError({f"m:{item['metric']}": [m for msgs in errors.values() for m in msgs]
+                                   for item, errors in zip(items, exc.item_errors, strict=True) if errors}) from exc
+        return MetricValue.objects.filter(subject_type=SubjectType.MANAGER, subject_id=subject.pk,
+                                          period=period).first()

@@ -1,0 +1,159 @@
+"""Forms of the assessment pages. They only collect input: every rule is checked by the services
+(which name the interval, the row or the field at fault)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kam.core.forms import BootstrapMixin, KamForm, ServiceModelForm
+from kam.org.models import User
+
+from .models import AtomicIndicator, Indicator, Metric, Result, SubjectType, Template
+
+INTERVAL_ROWS = 10
+COMPONENT_ROWS = 8
+
+
+class MetricForm(ServiceModelForm):
+    subject_types = forms.MultipleChoiceField(label=_("Applies to"), choices=SubjectType.choices,
+                                              widget=forms.CheckboxSelectMultiple, initial=[SubjectType.MANAGER])
+
+    class Meta:
+        model = Metric
+        fields = ["code", "name", "unit", "is_percentage", "source", "subject_types", "description", "enabled"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["subject_types"] = self.instance.subject_types
+
+
+class AtomicIndicatorForm(ServiceModelForm):
+    class Meta:
+        model = AtomicIndicator
+        fields = ["name", "metric", "mode", "target_metric", "missing_policy", "domain_lower", "domain_lower_closed",
+                  "domain_upper", "domain_upper_closed", "description", "enabled"]
+
+
+class IntervalRowForm(BootstrapMixin, forms.Form):
+    """One row of the intervals table; a row left empty is ignored."""
+
+    lower = forms.CharField(label=_("lower bound"), required=False, max_length=30,
+                            widget=forms.TextInput(attrs={"placeholder": "−∞"}))
+    lower_closed = forms.BooleanField(label=_("included"), required=False)
+    upper = forms.CharField(label=_("upper bound"), required=False, max_length=30,
+                            widget=forms.TextInput(attrs={"placeholder": "+∞"}))
+    upper_closed = forms.BooleanField(label=_("included"), required=False)
+    score = forms.CharField(label=_("score"), required=False, max_length=10)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._bootstrap()
+
+    def is_blank(self) -> bool:
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return not any(str(data.get(k) or "").strip() for k in ("lower", "upper", "score"))
+
+
+IntervalFormSet = forms.formset_factory(IntervalRowForm, extra=0, min_num=INTERVAL_ROWS, max_num=50)
+
+
+def interval_rows(formset) -> list[dict[str, Any]]:
+    """The non-empty rows of the intervals formset, in the order listed (``""`` bound = infinite)."""
+    rows = []
+    for form in formset.forms:
+        if form.is_blank():
+            continue
+        data = form.cleaned_data
+        rows.append({"lower": data["lower"].strip(), "lower_closed": data["lower_closed"],
+                     "upper": data["upper"].strip(), "upper_closed": data["upper_closed"],
+                     "score": data["score"].strip()})
+    return rows
+
+
+def interval_initial(atomic: AtomicIndicator | None) -> list[dict[str, Any]]:
+    if atomic is None:
+        return []
+    return [{"lower": "" if iv.lower is None else _plain(iv.lower), "lower_closed": iv.lower_closed,
+             "upper": "" if iv.upper is None else _plain(iv.upper), "upper_closed": iv.upper_closed,
+             "score": _plain(iv.score)} for iv in atomic.intervals.all()]
+
+
+def _plain(value) -> str:
+    from .kernel import fmt
+
+    return fmt(value)
+
+
+class IndicatorForm(ServiceModelForm):
+    class Meta:
+        model = Indicator
+        fields = ["name", "description", "enabled"]
+
+
+class TemplateForm(ServiceModelForm):
+    class Meta:
+        model = Template
+        fields = ["name", "subject_type", "valid_from", "valid_to", "description", "enabled"]
+
+
+class ComponentRowForm(BootstrapMixin, forms.Form):
+    """One weighted row: an atomic indicator (of an indicator) or an indicator (of a template)."""
+
+    item = forms.ModelChoiceField(label=_("item"), queryset=AtomicIndicator.objects.none(), required=False)
+    weight = forms.CharField(label=_("weight"), required=False, max_length=10)
+
+    def __init__(self, *args: Any, queryset=None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if queryset is not None:
+            self.fields["item"].queryset = queryset
+        self._bootstrap()
+
+
+ComponentFormSet = forms.formset_factory(ComponentRowForm, extra=0, min_num=COMPONENT_ROWS, max_num=50)
+
+
+def component_rows(formset, key: str) -> list[dict[str, Any]]:
+    rows = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if not data.get("item") and not str(data.get("weight") or "").strip():
+            continue
+        rows.append({key: data.get("item"), "weight": str(data.get("weight") or "").strip()})
+    return rows
+
+
+class AssignmentForm(KamForm):
+    template = forms.ModelChoiceField(label=_("assessment template"), queryset=Template.objects.filter(
+        enabled=True, subject_type=SubjectType.MANAGER))
+    subject = forms.ModelChoiceField(label=_("account manager"), queryset=User.objects.filter(
+        roles__code="account_manager", is_active=True).distinct().order_by("username"))
+    month_from = forms.CharField(label=_("from month"), max_length=7, widget=forms.TextInput(
+        attrs={"type": "month"}))
+    month_to = forms.CharField(label=_("to month"), max_length=7, required=False, widget=forms.TextInput(
+        attrs={"type": "month"}), help_text=_("Empty: until further notice."))
+
+
+class RunStartForm(KamForm):
+    period = forms.CharField(label=_("month"), max_length=7, widget=forms.TextInput(attrs={"type": "month"}))
+    refresh_config = forms.BooleanField(
+        label=_("re-read the configuration"), required=False,
+        help_text=_("Use today's configuration instead of the one recorded by the month's first run."))
+
+
+class AdjustmentForm(KamForm):
+    choice_actions = {"result": "change"}
+
+    result = forms.ModelChoiceField(label=_("assessment result"), queryset=Result.objects.all())
+    delta = forms.CharField(label=_("adjustment"), max_length=10,
+                            help_text=_("Points added to the total (negative to deduct)."))
+    reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, period: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        qs = self.fields["result"].queryset.filter(period=period).order_by("subject_label")
+        self.fields["result"].queryset = qs
+        self.fields["result"].label_from_instance = lambda r: f"{r.subject_label} · {r.period} · {r.total}"

@@ -1,0 +1,487 @@
+"""Performance assessment (绩效考核): metrics and their values, atomic indicators with score
+intervals, weighted assessment indicators and templates, assignments, runs, score details,
+results, adjustments, bonus points and notes.
+
+Subjects (考核对象) are account managers (a ``User``), sections and departments (an ``OrgUnit``):
+``subject_type`` + ``subject_id`` name the subject; ``user`` and ``org_unit`` place the record in
+the org tree for the data scope (R-PERM-1, R-PERM-2: a manager sees their own records, a
+supervisor their subordinates').
+
+Months are ``YYYY-MM`` strings (they sort as text).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kam.core.querysets import RestrictedQuerySet, ScopeSpec
+
+PERIOD_VALIDATOR = RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", _("Enter a month as YYYY-MM."))
+
+MODULE_CONFIG = "assessment_config"  # 考核配置: metrics, indicators, templates, assignments
+MODULE_DATA = "assessment_data"  # 考核数据: metric values
+MODULE_RUN = "assessment_run"  # 考核计算
+MODULE_RESULTS = "assessment"  # 考核结果: results, details, adjustments, bonus points, notes
+
+
+def period_field(verbose_name=None, **kwargs) -> models.CharField:
+    return models.CharField(verbose_name or _("month"), max_length=7, validators=[PERIOD_VALIDATOR],
+                            db_index=True, **kwargs)
+
+
+class SubjectType(models.TextChoices):
+    MANAGER = "manager", _("Account manager")
+    SECTION = "section", _("Section")
+    DEPARTMENT = "department", _("Department")
+
+
+class MetricSource(models.TextChoices):
+    MANUAL = "manual", _("Manual entry")
+    IMPORT = "import", _("Excel import")
+    API = "api", _("API push")
+    BUILTIN = "builtin", _("Platform data")
+
+
+class ScoringMode(models.TextChoices):
+    INTERVAL = "interval", _("Score intervals on the value")
+    ATTAINMENT = "attainment", _("Score intervals on the completion rate (value ÷ target, %)")
+
+
+class MissingPolicy(models.TextChoices):
+    ZERO = "zero", _("Score 0")
+    BLOCK = "block", _("Hold the result until the value is there")
+
+
+class SubjectFields(models.Model):
+    """Who is assessed: the subject and its place in the org tree."""
+
+    subject_type = models.CharField(_("subject type"), max_length=12, choices=SubjectType.choices,
+                                    default=SubjectType.MANAGER)
+    subject_id = models.PositiveBigIntegerField(_("subject"), help_text=_("User id or org unit id."))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("organisation unit"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def subject_name(self) -> str:
+        if self.subject_type == SubjectType.MANAGER and self.user_id:
+            return self.user.name or self.user.username
+        return self.org_unit.name if self.org_unit_id else str(self.subject_id)
+
+
+# --- configuration --------------------------------------------------------------------------------
+
+
+class Metric(models.Model):
+    """数据源指标: a measurable quantity with values per subject and month."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    is_percentage = models.BooleanField(
+        _("percentage"), default=False, help_text=_("Entered without %, from 0 to 100."))
+    source = models.CharField(_("source"), max_length=10, choices=MetricSource.choices, default=MetricSource.IMPORT)
+    for_manager = models.BooleanField(_("for account managers"), default=True)
+    for_section = models.BooleanField(_("for sections"), default=False)
+    for_department = models.BooleanField(_("for departments"), default=False)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_CONFIG)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("metric")
+        verbose_name_plural = _("metrics")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def subject_types(self) -> list[str]:
+        return [t for t, on in ((SubjectType.MANAGER, self.for_manager), (SubjectType.SECTION, self.for_section),
+                                (SubjectType.DEPARTMENT, self.for_department)) if on]
+
+    def applies_to(self, subject_type: str) -> bool:
+        return subject_type in self.subject_types
+
+
+class MetricValue(SubjectFields):
+    """The value of a metric for one subject and month."""
+
+    metric = models.ForeignKey(Metric, verbose_name=_("metric"), on_delete=models.PROTECT, related_name="values")
+    period = period_field()
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
+    source = models.CharField(_("source"), max_length=10, choices=MetricSource.choices, default=MetricSource.MANUAL)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_DATA, org="org_unit", owner="user")
+
+    class Meta:
+        ordering = ["-period", "metric", "subject_type", "subject_id"]
+        verbose_name = _("metric value")
+        verbose_name_plural = _("metric values")
+        constraints = [models.UniqueConstraint(fields=["metric", "subject_type", "subject_id", "period"],
+                                               name="uniq_metric_value")]
+        indexes = [models.Index(fields=["period", "subject_type", "metric"], name="asm_value_period")]
+
+
+class AtomicIndicator(models.Model):
+    """原子指标: one metric and its score intervals (R-ASM-1)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    metric = models.ForeignKey(Metric, verbose_name=_("metric"), on_delete=models.PROTECT, related_name="atomics")
+    mode = models.CharField(_("scoring mode"), max_length=12, choices=ScoringMode.choices,
+                            default=ScoringMode.INTERVAL)
+    target_metric = models.ForeignKey(
+        Metric, verbose_name=_("target metric"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("For the completion rate: the metric holding each subject's target."))
+    missing_policy = models.CharField(_("missing value"), max_length=8, choices=MissingPolicy.choices,
+                                      default=MissingPolicy.ZERO)
+    descending = models.BooleanField(_("listed descending"), default=False, editable=False)
+    domain_lower = models.DecimalField(_("lowest possible value"), max_digits=20, decimal_places=2,
+                                       null=True, blank=True, help_text=_("Empty: no lower limit."))
+    domain_lower_closed = models.BooleanField(_("lowest value included"), default=True)
+    domain_upper = models.DecimalField(_("highest possible value"), max_digits=20, decimal_places=2,
+                                       null=True, blank=True, help_text=_("Empty: no upper limit."))
+    domain_upper_closed = models.BooleanField(_("highest value included"), default=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_CONFIG)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("atomic indicator")
+        verbose_name_plural = _("atomic indicators")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScoreInterval(models.Model):
+    """区间分数值: one interval of an atomic indicator, at the position the user listed it."""
+
+    atomic = models.ForeignKey(AtomicIndicator, verbose_name=_("atomic indicator"), on_delete=models.CASCADE,
+                               related_name="intervals")
+    position = models.PositiveSmallIntegerField(_("position"))
+    lower = models.DecimalField(_("lower bound"), max_digits=20, decimal_places=2, null=True, blank=True)
+    lower_closed = models.BooleanField(_("lower bound included"), default=False)
+    upper = models.DecimalField(_("upper bound"), max_digits=20, decimal_places=2, null=True, blank=True)
+    upper_closed = models.BooleanField(_("upper bound included"), default=True)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_CONFIG)
+
+    class Meta:
+        ordering = ["atomic", "position"]
+        verbose_name = _("score interval")
+        verbose_name_plural = _("score intervals")
+        constraints = [models.UniqueConstraint(fields=["atomic", "position"], name="uniq_interval_position")]
+
+    def __str__(self) -> str:
+        return f"{self.text()} → {self.score}"
+
+    def text(self) -> str:
+        from .kernel import make_interval
+
+        return make_interval(self.lower, self.lower_closed, self.upper, self.upper_closed, self.score).text()
+
+
+class Indicator(models.Model):
+    """考核指标: weighted atomic indicators (R-ASM-2)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_CONFIG)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("assessment indicator")
+        verbose_name_plural = _("assessment indicators")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndicatorComponent(models.Model):
+    indicator = models.ForeignKey(Indicator, verbose_name=_("assessment indicator"), on_delete=models.CASCADE,
+                                  related_name="components")
+    atomic = models.ForeignKey(AtomicIndicator, verbose_name=_("atomic indicator"), on_delete=models.PROTECT,
+                               related_name="uses")
+    weight = models.DecimalField(_("weight"), max_digits=3, decimal_places=2)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_CONFIG)
+
+    class Meta:
+        ordering = ["indicator", "position"]
+        verbose_name = _("indicator component")
+        verbose_name_plural = _("indicator components")
+        constraints = [models.UniqueConstraint(fields=["indicator", "atomic"], name="uniq_indicator_atomic")]
+
+
+class Template(models.Model):
+    """考核模板: weighted assessment indicators (R-ASM-2), valid from / to (R-ASM-3)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    subject_type = models.CharField(_("subject type"), max_length=12, choices=SubjectType.choices,
+                                    default=SubjectType.MANAGER)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_CONFIG)
+
+    class Meta:
+        ordering = ["-valid_from", "name"]
+        verbose_name = _("assessment template")
+        verbose_name_plural = _("assessment templates")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateComponent(models.Model):
+    template = models.ForeignKey(Template, verbose_name=_("assessment template"), on_delete=models.CASCADE,
+                                 related_name="components")
+    indicator = models.ForeignKey(Indicator, verbose_name=_("assessment indicator"), on_delete=models.PROTECT,
+                                  related_name="uses")
+    weight = models.DecimalField(_("weight"), max_digits=3, decimal_places=2)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_CONFIG)
+
+    class Meta:
+        ordering = ["template", "position"]
+        verbose_name = _("template component")
+        verbose_name_plural = _("template components")
+        constraints = [models.UniqueConstraint(fields=["template", "indicator"], name="uniq_template_indicator")]
+
+
+class Assignment(SubjectFields):
+    """分配模板: the template of a subject from one month to another (R-ASM-4)."""
+
+    template = models.ForeignKey(Template, verbose_name=_("assessment template"), on_delete=models.PROTECT,
+                                 related_name="assignments")
+    month_from = period_field(_("from month"))
+    month_to = models.CharField(_("to month"), max_length=7, blank=True, validators=[PERIOD_VALIDATOR],
+                                help_text=_("Empty: until further notice."))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_CONFIG, org="org_unit", owner="user")
+
+    class Meta:
+        ordering = ["-month_from", "subject_type", "subject_id"]
+        verbose_name = _("template assignment")
+        verbose_name_plural = _("template assignments")
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="asm_assign_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.subject_name} · {self.template} · {self.month_from}–{self.month_to or '…'}"
+
+
+# --- computation ------------------------------------------------------------------------------------
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class RunTrigger(models.TextChoices):
+    AUTO = "auto", _("Automatic (computation day)")
+    MANUAL = "manual", _("Started by a user")
+
+
+class AssessmentRun(models.Model):
+    """考核计算: one computation of one month, with the configuration and inputs it used."""
+
+    period = period_field()
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    trigger = models.CharField(_("trigger"), max_length=8, choices=RunTrigger.choices, default=RunTrigger.MANUAL)
+    refresh_config = models.BooleanField(
+        _("re-read the configuration"), default=False,
+        help_text=_("Use today's configuration instead of the one recorded by the month's first run."))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    config = models.JSONField(_("configuration used"), default=dict, blank=True)
+    report = models.JSONField(_("missing-data report"), default=dict, blank=True)
+    input_hash = models.CharField(_("input fingerprint"), max_length=64, blank=True)
+    result_count = models.PositiveIntegerField(_("results"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    job_id = models.PositiveBigIntegerField(_("background job"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_RUN)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("assessment run")
+        verbose_name_plural = _("assessment runs")
+
+    def __str__(self) -> str:
+        return f"{self.period} #{self.pk}"
+
+
+class ResultStatus(models.TextChoices):
+    SCORED = "scored", _("Scored")
+    BLOCKED = "blocked", _("Held: values missing")
+
+
+class Result(SubjectFields):
+    """考核结果: a subject's scores for one month. Re-running the month replaces the row."""
+
+    run = models.ForeignKey(AssessmentRun, verbose_name=_("assessment run"), null=True, blank=True,
+                            on_delete=models.SET_NULL, related_name="results")
+    period = period_field()
+    subject_label = models.CharField(_("subject name"), max_length=100)
+    template = models.ForeignKey(Template, verbose_name=_("assessment template"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    template_name = models.CharField(_("template name"), max_length=100)
+    status = models.CharField(_("status"), max_length=8, choices=ResultStatus.choices, default=ResultStatus.SCORED)
+    score = models.DecimalField(_("template score"), max_digits=14, decimal_places=6, null=True, blank=True)
+    bonus = models.DecimalField(_("bonus points"), max_digits=8, decimal_places=2, default=0)
+    adjustment = models.DecimalField(_("adjustment"), max_digits=8, decimal_places=2, default=0)
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=6, null=True, blank=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
+    rank_in_unit = models.PositiveIntegerField(_("rank in unit"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_RESULTS, org="org_unit", owner="user")
+
+    class Meta:
+        ordering = ["-period", "rank", "subject_label"]
+        verbose_name = _("assessment result")
+        verbose_name_plural = _("assessment results")
+        constraints = [models.UniqueConstraint(fields=["period", "subject_type", "subject_id"],
+                                               name="uniq_result_subject_period")]
+
+    def __str__(self) -> str:
+        return f"{self.period} · {self.subject_label}"
+
+
+class ScoreDetail(models.Model):
+    """考核明细: one atomic indicator of one result — value, interval hit, score, weight and
+    contribution, copied at computation time so later edits never change them."""
+
+    result = models.ForeignKey(Result, verbose_name=_("assessment result"), on_delete=models.CASCADE,
+                               related_name="details")
+    indicator = models.ForeignKey(Indicator, verbose_name=_("assessment indicator"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    indicator_name = models.CharField(_("assessment indicator"), max_length=100)
+    indicator_weight = models.DecimalField(_("indicator weight"), max_digits=3, decimal_places=2)
+    indicator_score = models.DecimalField(_("indicator score"), max_digits=12, decimal_places=4)
+    atomic = models.ForeignKey(AtomicIndicator, verbose_name=_("atomic indicator"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    atomic_name = models.CharField(_("atomic indicator"), max_length=100)
+    metric_code = models.CharField(_("metric"), max_length=40)
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4, null=True, blank=True)
+    measure = models.DecimalField(_("scored value"), max_digits=24, decimal_places=6, null=True, blank=True,
+                                  help_text=_("The value, or the completion rate in percent in that mode."))
+    interval_position = models.PositiveSmallIntegerField(_("interval"), null=True, blank=True)
+    interval_text = models.CharField(_("interval hit"), max_length=80, blank=True)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
+    weight = models.DecimalField(_("weight"), max_digits=3, decimal_places=2)
+    contribution = models.DecimalField(_("contribution"), max_digits=12, decimal_places=4)
+    status = models.CharField(_("status"), max_length=16)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_RESULTS, org="result__org_unit", owner="result__user")
+
+    class Meta:
+        ordering = ["result", "position"]
+        verbose_name = _("score detail")
+        verbose_name_plural = _("score details")
+
+
+class Adjustment(SubjectFields):
+    """考核分数调整 (R-ASM-6): a supervisor's change to last month's total, with a reason."""
+
+    period = period_field()
+    delta = models.DecimalField(_("adjustment"), max_digits=8, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=500)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("adjusted by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("adjusted at"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_RESULTS, org="org_unit", owner="user")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("score adjustment")
+        verbose_name_plural = _("score adjustments")
+
+    def __str__(self) -> str:
+        return f"{self.period} · {self.subject_name} · {self.delta:+}"
+
+
+class Bonus(SubjectFields):
+    """加分项: bonus points for an extra contribution in the month."""
+
+    period = period_field()
+    points = models.DecimalField(_("points"), max_digits=8, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=500)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_RESULTS, org="org_unit", owner="user")
+
+    class Meta:
+        ordering = ["-period", "-id"]
+        verbose_name = _("bonus points")
+        verbose_name_plural = _("bonus points")
+
+
+class AssessmentNote(SubjectFields):
+    """Non-KPI assessment information about a subject for a month (添加和修改)."""
+
+    period = period_field()
+    text = models.TextField(_("note"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_RESULTS, org="org_unit", owner="user")
+
+    class Meta:
+        ordering = ["-period", "-id"]
+        verbose_name = _("assessment note")
+        verbose_name_plural = _("assessment notes")

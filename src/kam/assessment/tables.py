@@ -1,0 +1,150 @@
+"""Tables of the assessment list pages."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from kam.core.tables import BooleanColumn, KamTable
+
+from .kernel import round2
+from .models import (
+    Adjustment,
+    AssessmentRun,
+    Assignment,
+    AtomicIndicator,
+    Indicator,
+    Metric,
+    Result,
+    ScoreDetail,
+    Template,
+)
+
+
+class ScoreColumn(tables.Column):
+    """An exact score shown with 2 decimals (half-up)."""
+
+    def render(self, value):
+        return round2(value)
+
+
+class MetricTable(KamTable):
+    code = tables.Column(linkify=("assessment:metric_edit", [tables.A("pk")]), orderable=True)
+    name = tables.Column(orderable=True)
+    is_percentage = BooleanColumn()
+    subject_types = tables.Column(verbose_name=_("Applies to"), accessor="pk", orderable=False)
+    enabled = BooleanColumn()
+
+    class Meta(KamTable.Meta):
+        model = Metric
+        fields = ("code", "name", "unit", "is_percentage", "source", "subject_types", "enabled")
+
+    def render_subject_types(self, record):
+        from .models import SubjectType
+
+        return "、".join(str(SubjectType(t).label) for t in record.subject_types)
+
+
+class AtomicIndicatorTable(KamTable):
+    name = tables.Column(linkify=("assessment:atomic_detail", [tables.A("pk")]), orderable=True)
+    metric = tables.Column(accessor="metric__name", verbose_name=_("metric"))
+    intervals = tables.Column(verbose_name=_("score intervals"), accessor="pk", orderable=False)
+    enabled = BooleanColumn()
+
+    class Meta(KamTable.Meta):
+        model = AtomicIndicator
+        fields = ("name", "metric", "mode", "missing_policy", "intervals", "enabled")
+
+    def render_intervals(self, record):
+        return "；".join(f"{iv.text()}→{iv.score.normalize():f}" for iv in record.intervals.all())
+
+
+class IndicatorTable(KamTable):
+    name = tables.Column(linkify=("assessment:indicator_detail", [tables.A("pk")]), orderable=True)
+    components = tables.Column(verbose_name=_("atomic indicators"), accessor="pk", orderable=False)
+    enabled = BooleanColumn()
+
+    class Meta(KamTable.Meta):
+        model = Indicator
+        fields = ("name", "components", "description", "enabled")
+
+    def render_components(self, record):
+        return "＋".join(f"{c.atomic.name}×{c.weight}" for c in record.components.all())
+
+
+class TemplateTable(KamTable):
+    name = tables.Column(linkify=("assessment:template_detail", [tables.A("pk")]), orderable=True)
+    valid_from = tables.Column(orderable=True)
+    components = tables.Column(verbose_name=_("assessment indicators"), accessor="pk", orderable=False)
+    enabled = BooleanColumn()
+
+    class Meta(KamTable.Meta):
+        model = Template
+        fields = ("name", "subject_type", "valid_from", "valid_to", "components", "enabled")
+
+    def render_components(self, record):
+        return "＋".join(f"{c.indicator.name}×{c.weight}" for c in record.components.all())
+
+
+class AssignmentTable(KamTable):
+    subject = tables.Column(verbose_name=_("subject"), accessor="pk", orderable=False)
+    org_unit = tables.Column(accessor="org_unit__name", verbose_name=_("organisation unit"))
+    template = tables.Column(accessor="template__name", verbose_name=_("assessment template"))
+    month_from = tables.Column(orderable=True)
+    actions = tables.TemplateColumn(template_name="assessment/assignment_actions.html", verbose_name="",
+                                    orderable=False)
+
+    class Meta(KamTable.Meta):
+        model = Assignment
+        fields = ("subject", "org_unit", "template", "month_from", "month_to", "created_at")
+
+    def render_subject(self, record):
+        return record.subject_name
+
+
+class RunTable(KamTable):
+    period = tables.Column(linkify=("assessment:run_detail", [tables.A("pk")]), orderable=True)
+    created_at = tables.Column(orderable=True)
+
+    class Meta(KamTable.Meta):
+        model = AssessmentRun
+        fields = ("period", "status", "trigger", "created_by", "created_at", "finished_at", "result_count")
+
+
+class ResultTable(KamTable):
+    period = tables.Column(orderable=True)
+    subject_label = tables.Column(linkify=("assessment:result_detail", [tables.A("pk")]), orderable=True)
+    org_unit = tables.Column(accessor="org_unit__name", verbose_name=_("organisation unit"))
+    score = ScoreColumn()
+    total = ScoreColumn(orderable=True)
+    rank = tables.Column(orderable=True)
+
+    class Meta(KamTable.Meta):
+        model = Result
+        fields = ("period", "subject_label", "org_unit", "template_name", "status", "score", "bonus", "adjustment",
+                  "total", "rank", "rank_in_unit")
+
+
+class ScoreDetailTable(KamTable):
+    period = tables.Column(accessor="result__period", verbose_name=_("month"), orderable=True,
+                           order_by=("result__period",))
+    subject = tables.Column(accessor="result__subject_label", verbose_name=_("subject"),
+                            linkify=("assessment:result_detail", [tables.A("result_id")]))
+
+    class Meta(KamTable.Meta):
+        model = ScoreDetail
+        fields = ("period", "subject", "indicator_name", "atomic_name", "value", "interval_text", "score", "weight",
+                  "contribution", "indicator_weight")
+
+
+class AdjustmentTable(KamTable):
+    period = tables.Column(orderable=True)
+    subject = tables.Column(verbose_name=_("subject"), accessor="pk", orderable=False)
+    created_at = tables.Column(orderable=True)
+
+    class Meta(KamTable.Meta):
+        model = Adjustment
+        fields = ("period", "subject", "delta", "reason", "created_by", "created_at")
+
+    def render_subject(self, record):
+        return record.subject_name

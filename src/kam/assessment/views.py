@@ -1,0 +1,542 @@
+"""Pages of 绩效考核 under KPI管理: 数据源指标, 原子指标, 考核指标, 考核模板, 分配模板, 考核计算,
+考核分数调整管理, 考核明细查询, 考核结果查询. Configured generic views of ``kam.core.views``; every
+write goes through :mod:`kam.assessment.services`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kam.core import clock
+from kam.core.views import (
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    ToolbarButton,
+    apply_service_error,
+    has_module_perm,
+)
+
+from . import calendar as cal
+from . import services
+from .filtersets import (
+    AdjustmentFilterSet,
+    AssignmentFilterSet,
+    AtomicIndicatorFilterSet,
+    IndicatorFilterSet,
+    MetricFilterSet,
+    ResultFilterSet,
+    RunFilterSet,
+    ScoreDetailFilterSet,
+    TemplateFilterSet,
+)
+from .forms import (
+    AdjustmentForm,
+    AssignmentForm,
+    AtomicIndicatorForm,
+    ComponentFormSet,
+    IndicatorForm,
+    IntervalFormSet,
+    MetricForm,
+    RunStartForm,
+    TemplateForm,
+    component_rows,
+    interval_initial,
+    interval_rows,
+)
+from .models import (
+    MODULE_CONFIG,
+    MODULE_DATA,
+    MODULE_RESULTS,
+    MODULE_RUN,
+    Adjustment,
+    AssessmentRun,
+    Assignment,
+    AtomicIndicator,
+    Indicator,
+    Metric,
+    Result,
+    ScoreDetail,
+    SubjectType,
+    Template,
+)
+from .tables import (
+    AdjustmentTable,
+    AssignmentTable,
+    AtomicIndicatorTable,
+    IndicatorTable,
+    MetricTable,
+    ResultTable,
+    RunTable,
+    ScoreDetailTable,
+    TemplateTable,
+)
+
+
+def lock_notice() -> str:
+    if cal.config_locked():
+        return _("The assessment configuration is locked from day %(first)s to day %(last)s of every month: "
+                 "no indicator, template or assignment can be created or changed today.") % {
+            "first": cal.param("assessment.lock_first_day"), "last": cal.param("assessment.lock_last_day")}
+    return ""
+
+
+class ConfigListView(ObjectListView):
+    module = MODULE_CONFIG
+    template_name = "assessment/config_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["lock_notice"] = lock_notice()
+        return context
+
+
+# --- 数据源指标 ------------------------------------------------------------------------------------------
+
+
+class MetricListView(ConfigListView):
+    model = Metric
+    title = gettext_lazy("Metrics")
+    filterset_class = MetricFilterSet
+    table_class = MetricTable
+    default_sort = "code"
+    create_url_name = "assessment:metric_create"
+
+    def get_toolbar_buttons(self) -> list[ToolbarButton]:
+        buttons = super().get_toolbar_buttons()
+        if has_module_perm(self.request.user, MODULE_DATA, "change"):
+            try:
+                url = reverse("exchange:import", args=["assessment.metric_values"])
+            except NoReverseMatch:  # pragma: no cover — without the exchange app
+                return buttons
+            buttons.append(ToolbarButton(_("Import metric values"), f"{url}?next={self.request.path}",
+                                         icon="file-earmark-arrow-up"))
+        return buttons
+
+
+class MetricEditView(ObjectEditView):
+    model = Metric
+    module = MODULE_CONFIG
+    form_class = MetricForm
+    list_url_name = "assessment:metric_list"
+
+    def create(self, form):
+        return services.metric_create(user=self.request.user, **form.cleaned_data)
+
+    def update(self, form, obj):
+        return services.metric_update(user=self.request.user, metric=obj, **form.cleaned_data)
+
+
+# --- 原子指标 --------------------------------------------------------------------------------------------------
+
+
+class AtomicIndicatorListView(ConfigListView):
+    model = AtomicIndicator
+    title = gettext_lazy("Atomic indicators")
+    filterset_class = AtomicIndicatorFilterSet
+    table_class = AtomicIndicatorTable
+    select_related = ("metric",)
+    prefetch_related = ("intervals",)
+    default_sort = "name"
+    create_url_name = "assessment:atomic_create"
+
+
+class AtomicIndicatorDetailView(ObjectDetailView):
+    model = AtomicIndicator
+    module = MODULE_CONFIG
+    template_name = "assessment/atomic_detail.html"
+    fields = ("name", "metric", "mode", "target_metric", "missing_policy", "domain_lower", "domain_upper",
+              "description", "enabled")
+    list_url_name = "assessment:atomic_list"
+    edit_url_name = "assessment:atomic_edit"
+    delete_url_name = "assessment:atomic_delete"
+
+
+class FormsetEditView(ObjectEditView):
+    """An edit page with a table of rows (intervals or weighted components) under the form."""
+
+    template_name = "assessment/formset_edit.html"
+    formset_title = ""
+
+    def get_formset(self):
+        raise NotImplementedError
+
+    def render_form(self, form, status: int = 200, formset=None) -> HttpResponse:
+        context = self.get_context_data(form=form, formset=formset or self.get_formset(),
+                                        formset_title=self.formset_title, lock_notice=lock_notice())
+        return render(self.request, self.template_name, context, status=status)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.get_form()
+        formset = self.get_formset()
+        if form.is_valid() and formset.is_valid():
+            created = self.is_create()
+            try:
+                obj = self.save(form, formset, None if created else self.get_object())
+            except ValidationError as exc:
+                rows_error = exc.error_dict.pop(self.rows_field, None) if hasattr(exc, "error_dict") else None
+                if rows_error:
+                    for error in rows_error:
+                        formset._non_form_errors = formset.error_class(
+                            [*formset.non_form_errors(), *error.messages])
+                if not hasattr(exc, "error_dict") or exc.error_dict:
+                    apply_service_error(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, self.success_message(obj, created))
+                return HttpResponseRedirect(self.get_success_url(obj))
+        return self.render_form(form, formset=formset)
+
+
+class AtomicIndicatorEditView(FormsetEditView):
+    model = AtomicIndicator
+    module = MODULE_CONFIG
+    form_class = AtomicIndicatorForm
+    list_url_name = "assessment:atomic_list"
+    success_url_name = "assessment:atomic_detail"
+    formset_title = gettext_lazy("Score intervals")
+    rows_field = "intervals"
+
+    def get_formset(self):
+        if self.request.method == "POST":
+            return IntervalFormSet(self.request.POST, prefix="iv")
+        return IntervalFormSet(initial=interval_initial(self.get_instance()), prefix="iv")
+
+    def save(self, form, formset, obj):
+        rows = interval_rows(formset)
+        if obj is None:
+            return services.atomic_indicator_create(user=self.request.user, intervals=rows, **form.cleaned_data)
+        return services.atomic_indicator_update(user=self.request.user, atomic=obj, intervals=rows,
+                                                **form.cleaned_data)
+
+
+class AtomicIndicatorDeleteView(ObjectDeleteView):
+    model = AtomicIndicator
+    module = MODULE_CONFIG
+    list_url_name = "assessment:atomic_list"
+
+    def delete(self, obj):
+        services.atomic_indicator_delete(user=self.request.user, atomic=obj)
+
+
+# --- 考核指标 and 考核模板 ---------------------------------------------------------------------------------------
+
+
+class IndicatorListView(ConfigListView):
+    model = Indicator
+    title = gettext_lazy("Assessment indicators")
+    filterset_class = IndicatorFilterSet
+    table_class = IndicatorTable
+    prefetch_related = ("components__atomic",)
+    default_sort = "name"
+    create_url_name = "assessment:indicator_create"
+
+
+class IndicatorDetailView(ObjectDetailView):
+    model = Indicator
+    module = MODULE_CONFIG
+    template_name = "assessment/components_detail.html"
+    fields = ("name", "description", "enabled")
+    list_url_name = "assessment:indicator_list"
+    edit_url_name = "assessment:indicator_edit"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["components"] = [(c.atomic.name, c.weight) for c in
+                                 self.get_object().components.select_related("atomic")]
+        context["components_title"] = _("Atomic indicators")
+        return context
+
+
+def _component_initial(obj, attr: str) -> list[dict[str, Any]]:
+    if obj is None:
+        return []
+    return [{"item": getattr(c, attr), "weight": str(c.weight)} for c in obj.components.all()]
+
+
+class IndicatorEditView(FormsetEditView):
+    model = Indicator
+    module = MODULE_CONFIG
+    form_class = IndicatorForm
+    list_url_name = "assessment:indicator_list"
+    success_url_name = "assessment:indicator_detail"
+    formset_title = gettext_lazy("Atomic indicators and weights")
+    rows_field = "components"
+
+    def get_formset(self):
+        kwargs = {"prefix": "c", "form_kwargs": {
+            "queryset": AtomicIndicator.objects.restrict(self.request.user, "view").filter(enabled=True)}}
+        if self.request.method == "POST":
+            return ComponentFormSet(self.request.POST, **kwargs)
+        return ComponentFormSet(initial=_component_initial(self.get_instance(), "atomic"), **kwargs)
+
+    def save(self, form, formset, obj):
+        rows = component_rows(formset, "atomic")
+        if obj is None:
+            return services.indicator_create(user=self.request.user, components=rows, **form.cleaned_data)
+        return services.indicator_update(user=self.request.user, indicator=obj, components=rows, **form.cleaned_data)
+
+
+class TemplateListView(ConfigListView):
+    model = Template
+    title = gettext_lazy("Assessment templates")
+    filterset_class = TemplateFilterSet
+    table_class = TemplateTable
+    prefetch_related = ("components__indicator",)
+    default_sort = "-valid_from"
+    create_url_name = "assessment:template_create"
+
+
+class TemplateDetailView(ObjectDetailView):
+    model = Template
+    module = MODULE_CONFIG
+    template_name = "assessment/components_detail.html"
+    fields = ("name", "subject_type", "valid_from", "valid_to", "description", "enabled")
+    list_url_name = "assessment:template_list"
+    edit_url_name = "assessment:template_edit"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        obj = self.get_object()
+        context["components"] = [(c.indicator.name, c.weight) for c in obj.components.select_related("indicator")]
+        context["components_title"] = _("Assessment indicators")
+        context["warning"] = services.template_validity_warning(obj)
+        return context
+
+
+class TemplateEditView(FormsetEditView):
+    model = Template
+    module = MODULE_CONFIG
+    form_class = TemplateForm
+    list_url_name = "assessment:template_list"
+    success_url_name = "assessment:template_detail"
+    formset_title = gettext_lazy("Assessment indicators and weights")
+    rows_field = "components"
+
+    def get_formset(self):
+        kwargs = {"prefix": "c", "form_kwargs": {
+            "queryset": Indicator.objects.restrict(self.request.user, "view").filter(enabled=True)}}
+        if self.request.method == "POST":
+            return ComponentFormSet(self.request.POST, **kwargs)
+        return ComponentFormSet(initial=_component_initial(self.get_instance(), "indicator"), **kwargs)
+
+    def save(self, form, formset, obj):
+        rows = component_rows(formset, "indicator")
+        if obj is None:
+            template = services.template_create(user=self.request.user, components=rows, **form.cleaned_data)
+        else:
+            template = services.template_update(user=self.request.user, template=obj, components=rows,
+                                                **form.cleaned_data)
+        warning = services.template_validity_warning(template)
+        if warning:
+            messages.warning(self.request, warning)
+        return template
+
+
+# --- 分配模板 ------------------------------------------------------------------------------------------------------
+
+
+class AssignmentListView(ConfigListView):
+    model = Assignment
+    title = gettext_lazy("Template assignments")
+    filterset_class = AssignmentFilterSet
+    table_class = AssignmentTable
+    select_related = ("template", "user", "org_unit")
+    default_sort = "-month_from"
+    create_url_name = "assessment:assignment_create"
+
+
+class AssignmentCreateView(ObjectEditView):
+    model = Assignment
+    module = MODULE_CONFIG
+    form_class = AssignmentForm
+    list_url_name = "assessment:assignment_list"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"month_from": clock.current_month()}
+
+    def form_accepts_instance(self) -> bool:
+        return False
+
+    def get_success_url(self, obj) -> str:
+        return reverse("assessment:assignment_list")
+
+    def create(self, form):
+        data = form.cleaned_data
+        return services.assignment_create(user=self.request.user, template=data["template"],
+                                          subject_type=SubjectType.MANAGER, subject_id=data["subject"].pk,
+                                          month_from=data["month_from"], month_to=data["month_to"] or "")
+
+
+class AssignmentDeleteView(ObjectDeleteView):
+    model = Assignment
+    module = MODULE_CONFIG
+    list_url_name = "assessment:assignment_list"
+
+    def delete(self, obj):
+        services.assignment_delete(user=self.request.user, assignment=obj)
+
+
+# --- 考核计算 --------------------------------------------------------------------------------------------------------
+
+
+class RunListView(ObjectListView):
+    model = AssessmentRun
+    module = MODULE_RUN
+    title = gettext_lazy("Assessment computation")
+    filterset_class = RunFilterSet
+    table_class = RunTable
+    select_related = ("created_by",)
+    default_sort = "-created_at"
+    create_url_name = "assessment:run_create"
+
+    def get(self, request, *args, **kwargs):
+        services.runs_sync()
+        return super().get(request, *args, **kwargs)
+
+
+class RunDetailView(ObjectDetailView):
+    model = AssessmentRun
+    module = MODULE_RUN
+    template_name = "assessment/run_detail.html"
+    fields = ("period", "status", "trigger", "refresh_config", "created_by", "created_at", "started_at",
+              "finished_at", "result_count", "input_hash", "message")
+    list_url_name = "assessment:run_list"
+
+    def get(self, request, *args, **kwargs):
+        services.runs_sync()
+        return super().get(request, *args, **kwargs)
+
+
+class RunStartView(ObjectEditView):
+    model = AssessmentRun
+    module = MODULE_RUN
+    form_class = RunStartForm
+    list_url_name = "assessment:run_list"
+    success_url_name = "assessment:run_detail"
+
+    def get_title(self) -> str:
+        return _("Start an assessment computation")
+
+    template_name = "assessment/run_start.html"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"period": cal.previous_month()}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        period = self.request.POST.get("period") or self.request.GET.get("period") or cal.previous_month()
+        try:
+            services.check_period(period)
+        except ValidationError:
+            return context
+        context["report"] = services.missing_report(period)
+        return context
+
+    def form_accepts_instance(self) -> bool:
+        return False
+
+    def success_message(self, obj, created: bool) -> str:
+        return _("The computation of %(month)s has been started.") % {"month": obj.period}
+
+    def create(self, form):
+        return services.run_start(user=self.request.user, period=form.cleaned_data["period"],
+                                  refresh_config=form.cleaned_data["refresh_config"])
+
+
+# --- results, details, adjustments -------------------------------------------------------------------------------
+
+
+class ResultListView(ObjectListView):
+    model = Result
+    module = MODULE_RESULTS
+    title = gettext_lazy("Assessment results")
+    filterset_class = ResultFilterSet
+    table_class = ResultTable
+    select_related = ("org_unit",)
+    default_sort = "rank"
+
+
+class ResultDetailView(ObjectDetailView):
+    """A result's scorecard: every indicator and atomic indicator, printable and signable."""
+
+    model = Result
+    module = MODULE_RESULTS
+    template_name = "assessment/result_detail.html"
+    list_url_name = "assessment:result_list"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("org_unit").prefetch_related(
+            Prefetch("details", queryset=ScoreDetail.objects.order_by("position")))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        obj = self.get_object()
+        groups: dict[str, dict[str, Any]] = {}
+        for d in obj.details.all():
+            group = groups.setdefault(d.indicator_name, {"name": d.indicator_name, "weight": d.indicator_weight,
+                                                         "score": d.indicator_score,
+                                                         "contribution": d.indicator_score * d.indicator_weight,
+                                                         "rows": []})
+            group["rows"].append(d)
+        context["indicators"] = list(groups.values())
+        context["adjustments"] = Adjustment.objects.restrict(self.request.user, "view").filter(
+            period=obj.period, subject_type=obj.subject_type, subject_id=obj.subject_id)
+        return context
+
+
+class ScoreDetailListView(ObjectListView):
+    model = ScoreDetail
+    module = MODULE_RESULTS
+    title = gettext_lazy("Score details")
+    filterset_class = ScoreDetailFilterSet
+    table_class = ScoreDetailTable
+    select_related = ("result",)
+    default_sort = "-period"
+
+
+class AdjustmentListView(ObjectListView):
+    model = Adjustment
+    module = MODULE_RESULTS
+    title = gettext_lazy("Score adjustments")
+    filterset_class = AdjustmentFilterSet
+    table_class = AdjustmentTable
+    select_related = ("user", "org_unit", "created_by")
+    default_sort = "-created_at"
+    create_url_name = "assessment:adjustment_create"
+
+
+class AdjustmentCreateView(ObjectEditView):
+    model = Adjustment
+    module = MODULE_RESULTS
+    form_class = AdjustmentForm
+    list_url_name = "assessment:adjustment_list"
+
+    def get_title(self) -> str:
+        return _("Adjust last month's score")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["period"] = cal.previous_month()
+        return kwargs
+
+    def form_accepts_instance(self) -> bool:
+        return False
+
+    def get_success_url(self, obj) -> str:
+        return reverse("assessment:adjustment_list")
+
+    def create(self, form):
+        data = form.cleaned_data
+        return services.adjustment_create(user=self.request.user, result=data["result"], delta=data["delta"],
+                                          reason=data["reason"])
