@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bench.common import Context, Result, best_of, ms
@@ -32,6 +33,7 @@ def run(ctx: Context) -> list[Result]:
     city = OrgUnit.objects.filter(level=OrgLevel.CITY).order_by("code").first()
     city_leader = User.objects.filter(org_unit=city, roles__code="leader").first()
     province_leader = User.objects.get(username="leader")
+    total = User.objects.filter(org_unit__path__startswith=province_leader.org_unit.path).count()
     for label, user, unit in (("city leader", city_leader, city), ("province leader", province_leader,
                                                                      province_leader.org_unit)):
         client = Client()
@@ -55,8 +57,11 @@ def run(ctx: Context) -> list[Result]:
             except Exception as exc:  # the endpoint may not exist in an older checkout
                 results.append(Result(f"users list {kind}, {label}", "n/a", notes=str(exc)[:80]))
                 continue
+            with CaptureQueriesContext(connection) as queries:
+                view()
             results.append(Result(
-                f"users list {kind}, {label} ({User.objects.count()} users)", ms(t), ms(bound), t / bound,
-                "median of 7; bound = raw SQL of the rows + capped count",
+                f"users list {kind}, {label} (province of {total:,} users)", ms(t), ms(bound), t / bound,
+                f"median of 7; {len(queries.captured_queries)} SQL statements per request; "
+                "bound = raw SQL of the rows + capped count",
             ))
     return results

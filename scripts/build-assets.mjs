@@ -15,6 +15,10 @@ const copies = [
   ["node_modules/bootstrap-icons/font/fonts", "fonts"],
   ["node_modules/htmx.org/dist/htmx.min.js", "htmx.min.js"],
   ["node_modules/echarts/dist/echarts.min.js", "echarts.min.js"],
+  // The process designer (bpmn-js, with its bpmn.io watermark kept) and viewer.
+  ["node_modules/bpmn-js/dist/bpmn-modeler.production.min.js", "bpmn-js/bpmn-modeler.production.min.js"],
+  ["node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js", "bpmn-js/bpmn-navigated-viewer.production.min.js"],
+  ["node_modules/bpmn-js/dist/assets", "bpmn-js/assets"],
 ];
 for (const [from, to] of copies) {
   const src = join(root, from);

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/browser-deps.sh
 .venv/bin/ruff check src tests bench
+.venv/bin/python manage.py makemigrations --check --dry-run -v 0 || { echo "models and migrations differ: run makemigrations"; exit 1; }
 export DJANGO_ALLOW_ASYNC_UNSAFE=true
 workers="${KAM_TEST_WORKERS:-2}"
 echo "== tests on SQLite =="

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "kam.managers",
     "kam.assessment",
     "kam.customers",
+    "kam.processes",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +199,11 @@ SPECTACULAR_SETTINGS = {
                             "AssessmentRunStatusEnum": "kam.assessment.models.RunStatus",
                             "AssessmentRunTriggerEnum": "kam.assessment.models.RunTrigger",
                             "AssessmentResultStatusEnum": "kam.assessment.models.ResultStatus",
+                            # kam.processes
+                            "ProcessInstanceStatusEnum": "kam.processes.models.InstanceStatus",
+                            "ProcessTaskStatusEnum": "kam.processes.models.TaskStatus",
+                            "ProcessTaskOutcomeEnum": "kam.processes.models.TaskOutcome",
+                            "ProcessEventActionEnum": "kam.processes.models.EventAction",
                             "ImportModeEnum": "kam.exchange.specs.MODES"},  # kam.exchange
 }
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("exchange/", include("kam.exchange.urls")),
     path("managers/", include("kam.managers.urls")),
     path("customers/", include("kam.customers.urls")),
+    path("processes/", include("kam.processes.urls")),
     path("assessment/", include("kam.assessment.urls")),
     path("", include("kam.jobs.urls")),
     path("", include("kam.audit.urls")),

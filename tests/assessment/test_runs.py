@@ -282,3 +282,13 @@ def test_rerun_after_configuration_was_deleted_keeps_the_month(filled):
     assert totals(filled["world"]) == EXPECTED
     detail = ScoreDetail.objects.get(result__subject_label="me", atomic_name="新增EC数")
     assert detail.indicator is None and detail.atomic is None and detail.indicator_name == "新增EC"
+
+
+def test_names_with_special_characters_are_copied_exactly(filled):
+    r"""Details are written in bulk (COPY on PostgreSQL): backslashes, tabs and line breaks survive."""
+    atomic = filled["atomics"][1]
+    odd = "拜访\\次数\t(含\n上门)"
+    with at(CONFIG_DAY):
+        services.atomic_indicator_update(atomic=atomic, name=odd)
+    run()
+    assert set(ScoreDetail.objects.filter(atomic=atomic).values_list("atomic_name", flat=True)) == {odd}

@@ -15,7 +15,7 @@ from kam.assessment.models import MissingPolicy, Result, ScoringMode, SubjectTyp
 from kam.org.models import OrgKind
 from kam.org.services import org_unit_create
 
-from .conftest import CONFIG_DAY, MONTH, NEW_EC_INTERVALS, ROWS_FOR_MANAGERS, at, make_manager, values_for
+from .conftest import CONFIG_DAY, MONTH, ROWS_FOR_MANAGERS, at, make_manager, values_for
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +101,3 @@ def test_computation_is_set_based(config):
     large = _run_queries()
     assert Result.objects.count() == 26
     assert large == small
-
-
-def test_new_ec_intervals_used(config):
-    assert config["atomics"][2].intervals.count() == len(NEW_EC_INTERVALS)

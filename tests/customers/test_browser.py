@@ -22,32 +22,36 @@ def _session_cookie(user) -> dict:
 
 
 @pytest.mark.browser
-def test_r_cust_1_apply_page_in_browser(live_server, transactional_db, cw):
+def test_r_cust_1_apply_page_in_browser(transactional_db, cw, live_server):
     from playwright.sync_api import sync_playwright
 
     outside: list[str] = []
+    cookie = _session_cookie(cw["me"])  # database work before the browser's event loop starts
+    county, department = str(cw.unit("county_2").pk), str(cw.unit("county_1").pk)
+    me, letters = str(cw["me"].pk), cw.lines["letters"].pk
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             context = browser.new_context()
-            context.add_cookies([{**_session_cookie(cw["me"]), "url": live_server.url}])
+            context.add_cookies([{**cookie, "url": live_server.url}])
             page = context.new_page()
-            page.on("request", lambda r: None if r.url.startswith((live_server.url, "data:")) else outside.append(r.url))
+            page.on("request", lambda r: None if r.url.startswith((live_server.url, "data:"))
+                    else outside.append(r.url))
             page.goto(f"{live_server.url}/customers/apply/?new=1&name=武汉楚天物流有限公司")
             page.select_option("#id_level", "silver")
             page.check("#id_is_headquarters")
             assert page.input_value("#id_level") == "diamond"
-            page.select_option("#id_county", str(cw.unit("county_2").pk))
+            page.select_option("#id_county", county)
             page.select_option("#id_industry", "logistics")
             page.click("form:has(input[name=step]) button[type=submit]")
             page.wait_for_selector("#id_department")
             with page.expect_response(lambda r: "/customers/managers/options/" in r.url):
-                page.select_option("#id_department", str(cw.unit("county_1").pk))
+                page.select_option("#id_department", department)
             options = page.locator("#id_manager option").all_inner_texts()
             assert any("me" in o for o in options) and not any("sub" in o for o in options)
-            page.select_option("#id_manager", str(cw["me"].pk))
+            page.select_option("#id_manager", me)
             page.fill("#id_contact_name", "周经理")
-            page.check(f"input[name=business_lines][value='{cw.lines['letters'].pk}']")
+            page.check(f"input[name=business_lines][value='{letters}']")
             page.click("form:has(input[name=step]) button[type=submit]")
             page.wait_for_selector(".kam-history")
             body = page.inner_text("body")

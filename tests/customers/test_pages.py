@@ -226,7 +226,7 @@ def test_customer_maintenance_and_360_view(cw):
     assert rows == [customer]
     page = text(c.get(reverse("customers:customer_detail", args=[customer.pk])))
     for part in ("4201001", "武汉长江物流有限公司", "张经理", "函件", 'data-panel="relationships"',
-                 'data-panel="contacts"', 'data-panel="registrations"'):
+                 'data-panel="contacts"', 'data-panel="registrations"', 'data-panel="audit_history"'):
         assert part in page, part
     resp = c.post(reverse("customers:customer_edit", args=[customer.pk]), {
         **customer_data(cw), "county": cw.unit("county_2").pk, "is_headquarters": "on", "level": "normal",
@@ -325,3 +325,34 @@ def test_home_shows_pending_reviews(cw):
     page = text(login(cw["rev_county"]).get(reverse("home")))
     assert "待您审批的客户注册申请" in page
     assert "待您审批的客户注册申请" not in text(login(cw["me"]).get(reverse("home")))
+
+
+@pytest.mark.django_db
+def test_list_pages_query_count_does_not_grow_with_rows(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.helpers.world import grant_role
+
+    me = world.user("me")
+    grant_role(me, "customers", "all")
+    grant_role(me, "customer_registrations", "all")
+    c = login(me)
+    urls = ("customers:customer_list", "customers:registration_list")
+
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(reverse(url)).status_code == 200
+        return len(ctx.captured_queries)
+
+    customers = records.customers(world)
+    records.registrations(world)
+    few = {u: count(u) for u in urls}
+    template = customers["me"]
+    for i in range(12):
+        extra = Customer.objects.create(name=f"追加客户{i}", city=template.city, org_unit=template.org_unit,
+                                        county=world.unit("county_1"), level="gold", industry="finance")
+        extra.relationships.create(department=template.org_unit, manager=me)
+    records.registrations(world)
+    records.registrations(world)
+    assert {u: count(u) for u in urls} == few

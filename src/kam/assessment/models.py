@@ -119,7 +119,7 @@ class MetricValue(SubjectFields):
 
     metric = models.ForeignKey(Metric, verbose_name=_("metric"), on_delete=models.PROTECT, related_name="values")
     period = period_field()
-    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
+    value = models.DecimalField(_("metric value"), max_digits=20, decimal_places=4)
     source = models.CharField(_("source"), max_length=10, choices=MetricSource.choices, default=MetricSource.MANUAL)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
@@ -398,16 +398,19 @@ class ScoreDetail(models.Model):
 
     result = models.ForeignKey(Result, verbose_name=_("assessment result"), on_delete=models.CASCADE,
                                related_name="details")
+    # Links to the configuration for navigation only: the names, weights and numbers are copied, and
+    # without a constraint or index the millions of detail rows of a run are written quickly.
     indicator = models.ForeignKey(Indicator, verbose_name=_("assessment indicator"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+                                  on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+                                  db_index=False)
     indicator_name = models.CharField(_("assessment indicator"), max_length=100)
     indicator_weight = models.DecimalField(_("indicator weight"), max_digits=3, decimal_places=2)
     indicator_score = models.DecimalField(_("indicator score"), max_digits=12, decimal_places=4)
     atomic = models.ForeignKey(AtomicIndicator, verbose_name=_("atomic indicator"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
+                               on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False)
     atomic_name = models.CharField(_("atomic indicator"), max_length=100)
     metric_code = models.CharField(_("metric"), max_length=40)
-    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4, null=True, blank=True)
+    value = models.DecimalField(_("metric value"), max_digits=20, decimal_places=4, null=True, blank=True)
     measure = models.DecimalField(_("scored value"), max_digits=24, decimal_places=6, null=True, blank=True,
                                   help_text=_("The value, or the completion rate in percent in that mode."))
     interval_position = models.PositiveSmallIntegerField(_("interval"), null=True, blank=True)

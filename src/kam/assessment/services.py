@@ -363,6 +363,7 @@ def atomic_indicator_delete(*, user: Any | None = None, atomic: AtomicIndicator)
     check_config_unlocked()
     if atomic.uses.exists():
         raise ValidationError(_("The atomic indicator is used by an assessment indicator; remove it there first."))
+    ScoreDetail.objects.filter(atomic_id=atomic.pk).update(atomic=None)  # past details keep the name
     atomic.delete()
 
 
@@ -424,6 +425,7 @@ def indicator_delete(*, user: Any | None = None, indicator: Indicator) -> None:
     check_config_unlocked()
     if indicator.uses.exists():
         raise ValidationError(_("The assessment indicator is used by a template; remove it there first."))
+    ScoreDetail.objects.filter(indicator_id=indicator.pk).update(indicator=None)  # past details keep the name
     indicator.delete()
 
 
@@ -660,15 +662,32 @@ def _kernel_atomic(aid: str, spec: dict) -> kernel.AtomicSpec:
 
 
 def _load_values(period: str, config: dict) -> dict[tuple[int, str, int], Decimal]:
-    """Every metric value the configuration needs for ``period``, in one query."""
+    """Every metric value the configuration needs for ``period``, in one query (read as plain
+    rows: at province size these are millions)."""
+    from django.db import connection
+
     metric_ids = set()
     for spec in config["atomics"].values():
         metric_ids.add(spec["metric_id"])
         if spec["target_metric_id"]:
             metric_ids.add(spec["target_metric_id"])
-    rows = MetricValue.objects.filter(period=period, metric_id__in=metric_ids).values_list(
-        "metric_id", "subject_type", "subject_id", "value")
-    return {(m, st, sid): v for m, st, sid, v in rows}
+    if not metric_ids:
+        return {}
+    table = connection.ops.quote_name(MetricValue._meta.db_table)
+    marks = ", ".join(["%s"] * len(metric_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT metric_id, subject_type, subject_id, value FROM {table} "
+                       f"WHERE period = %s AND metric_id IN ({marks})", [period, *sorted(metric_ids)])
+        rows = cursor.fetchall()
+    return {(m, st, sid): _as_decimal(v) for m, st, sid, v in rows}
+
+
+def _as_decimal(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):  # SQLite keeps decimals as REAL: its shortest repr is the value entered
+        return Decimal(repr(value))
+    return Decimal(value)
 
 
 def _sums(model, field: str, period: str) -> dict[tuple[str, int], Decimal]:
@@ -731,13 +750,12 @@ def missing_report(period: str, config: dict | None = None, values: dict | None 
 
 
 def _input_hash(config: dict, values: dict, bonuses: dict, adjustments: dict) -> str:
-    payload = json.dumps({
-        "config": config,
-        "values": sorted([list(k) + [str(v)] for k, v in values.items()]),
-        "bonus": sorted([list(k) + [str(v)] for k, v in bonuses.items()]),
-        "adjust": sorted([list(k) + [str(v)] for k, v in adjustments.items()]),
-    }, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """A fingerprint of everything a month's results depend on."""
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, ensure_ascii=False).encode())
+    for part in (values, bonuses, adjustments):
+        digest.update(b"\x00")
+        digest.update("".join(f"{k}={part[k].normalize()}\n" for k in sorted(part)).encode())
+    return digest.hexdigest()
 
 
 def compute(run: AssessmentRun) -> AssessmentRun:
@@ -795,8 +813,7 @@ def compute(run: AssessmentRun) -> AssessmentRun:
     _assign_ranks(results)
     report["blocked"] = blocked
 
-    ScoreDetail.objects.filter(result__period=period).delete()
-    Result.objects.filter(period=period).delete()
+    _delete_month(period)
     _fast_insert(Result, RESULT_COLUMNS, ([getattr(r, c) for c in RESULT_COLUMNS] for r in results))
     ids = {(st, sid): pk for st, sid, pk in Result.objects.filter(period=period).values_list(
         "subject_type", "subject_id", "id")}
@@ -843,6 +860,38 @@ def compute(run: AssessmentRun) -> AssessmentRun:
     return run
 
 
+def _delete_month(period: str) -> None:
+    """The month's previous results and details, in two statements (no per-row collection)."""
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    detail, result = qn(ScoreDetail._meta.db_table), qn(Result._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {detail} WHERE result_id IN (SELECT id FROM {result} WHERE period = %s)",
+                       [period])
+        cursor.execute(f"DELETE FROM {result} WHERE period = %s", [period])
+
+
+_COPY_ESCAPED: dict[str, str] = {}  # names and interval texts repeat on every row
+
+
+def _copy_text(value: Any) -> str:
+    """A value in PostgreSQL's COPY text format."""
+    kind = type(value)
+    if kind is str:
+        escaped = _COPY_ESCAPED.get(value)
+        if escaped is None:
+            escaped = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+            if len(_COPY_ESCAPED) < 50000:
+                _COPY_ESCAPED[value] = escaped
+        return escaped
+    if value is None:
+        return "\\N"
+    if kind is bool:
+        return "t" if value else "f"
+    return str(value)
+
+
 RESULT_COLUMNS = ("run_id", "period", "subject_type", "subject_id", "user_id", "org_unit_id", "subject_label",
                   "template_id", "template_name", "status", "score", "bonus", "adjustment", "total", "rank",
                   "rank_in_unit")
@@ -864,8 +913,14 @@ def _fast_insert(model, columns: Sequence[str], rows, chunk: int = 20000) -> Non
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            lines: list[str] = []
             for row in rows:
-                copy.write_row(row)
+                lines.append("\t".join(map(_copy_text, row)) + "\n")
+                if len(lines) >= chunk:
+                    copy.write("".join(lines))
+                    lines = []
+            if lines:
+                copy.write("".join(lines))
         return
     sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cursor:
@@ -977,6 +1032,9 @@ def assessment_compute_due() -> str:
     if AssessmentRun.objects.filter(period=period, trigger=RunTrigger.AUTO,
                                     status__in=[RunStatus.SUCCEEDED, RunStatus.RUNNING]).exists():
         return f"{period}: done"
+    runs_sync(period)
+    if AssessmentRun.objects.filter(period=period, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists():
+        return f"{period}: a run started by a user is under way; tried again tomorrow"
     run = run_start(user=None, period=period, trigger=RunTrigger.AUTO, background=False)
     return f"{period}: {run.result_count} results"
 

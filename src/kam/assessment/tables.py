@@ -29,11 +29,11 @@ class ScoreColumn(tables.Column):
 
 
 class MetricTable(KamTable):
-    code = tables.Column(linkify=("assessment:metric_edit", [tables.A("pk")]), orderable=True)
-    name = tables.Column(orderable=True)
-    is_percentage = BooleanColumn()
+    code = tables.Column(verbose_name=_("code"), linkify=("assessment:metric_edit", [tables.A("pk")]), orderable=True)
+    name = tables.Column(verbose_name=_("name"), orderable=True)
+    is_percentage = BooleanColumn(verbose_name=_("percentage"))
     subject_types = tables.Column(verbose_name=_("Applies to"), accessor="pk", orderable=False)
-    enabled = BooleanColumn()
+    enabled = BooleanColumn(verbose_name=_("enabled"))
 
     class Meta(KamTable.Meta):
         model = Metric
@@ -46,10 +46,10 @@ class MetricTable(KamTable):
 
 
 class AtomicIndicatorTable(KamTable):
-    name = tables.Column(linkify=("assessment:atomic_detail", [tables.A("pk")]), orderable=True)
+    name = tables.Column(verbose_name=_("name"), linkify=("assessment:atomic_detail", [tables.A("pk")]), orderable=True)
     metric = tables.Column(accessor="metric__name", verbose_name=_("metric"))
     intervals = tables.Column(verbose_name=_("score intervals"), accessor="pk", orderable=False)
-    enabled = BooleanColumn()
+    enabled = BooleanColumn(verbose_name=_("enabled"))
 
     class Meta(KamTable.Meta):
         model = AtomicIndicator
@@ -60,9 +60,10 @@ class AtomicIndicatorTable(KamTable):
 
 
 class IndicatorTable(KamTable):
-    name = tables.Column(linkify=("assessment:indicator_detail", [tables.A("pk")]), orderable=True)
+    name = tables.Column(verbose_name=_("name"), linkify=("assessment:indicator_detail", [tables.A("pk")]),
+                         orderable=True)
     components = tables.Column(verbose_name=_("atomic indicators"), accessor="pk", orderable=False)
-    enabled = BooleanColumn()
+    enabled = BooleanColumn(verbose_name=_("enabled"))
 
     class Meta(KamTable.Meta):
         model = Indicator
@@ -73,10 +74,11 @@ class IndicatorTable(KamTable):
 
 
 class TemplateTable(KamTable):
-    name = tables.Column(linkify=("assessment:template_detail", [tables.A("pk")]), orderable=True)
-    valid_from = tables.Column(orderable=True)
+    name = tables.Column(verbose_name=_("name"), linkify=("assessment:template_detail", [tables.A("pk")]),
+                         orderable=True)
+    valid_from = tables.Column(verbose_name=_("valid from"), orderable=True)
     components = tables.Column(verbose_name=_("assessment indicators"), accessor="pk", orderable=False)
-    enabled = BooleanColumn()
+    enabled = BooleanColumn(verbose_name=_("enabled"))
 
     class Meta(KamTable.Meta):
         model = Template
@@ -90,7 +92,7 @@ class AssignmentTable(KamTable):
     subject = tables.Column(verbose_name=_("subject"), accessor="pk", orderable=False)
     org_unit = tables.Column(accessor="org_unit__name", verbose_name=_("organisation unit"))
     template = tables.Column(accessor="template__name", verbose_name=_("assessment template"))
-    month_from = tables.Column(orderable=True)
+    month_from = tables.Column(verbose_name=_("from month"), orderable=True)
     actions = tables.TemplateColumn(template_name="assessment/assignment_actions.html", verbose_name="",
                                     orderable=False)
 
@@ -103,8 +105,8 @@ class AssignmentTable(KamTable):
 
 
 class RunTable(KamTable):
-    period = tables.Column(linkify=("assessment:run_detail", [tables.A("pk")]), orderable=True)
-    created_at = tables.Column(orderable=True)
+    period = tables.Column(verbose_name=_("month"), linkify=("assessment:run_detail", [tables.A("pk")]), orderable=True)
+    created_at = tables.Column(verbose_name=_("created at"), orderable=True)
 
     class Meta(KamTable.Meta):
         model = AssessmentRun
@@ -112,12 +114,13 @@ class RunTable(KamTable):
 
 
 class ResultTable(KamTable):
-    period = tables.Column(orderable=True)
-    subject_label = tables.Column(linkify=("assessment:result_detail", [tables.A("pk")]), orderable=True)
+    period = tables.Column(verbose_name=_("month"), orderable=True)
+    subject_label = tables.Column(verbose_name=_("subject name"), orderable=True,
+                                  linkify=("assessment:result_detail", [tables.A("pk")]))
     org_unit = tables.Column(accessor="org_unit__name", verbose_name=_("organisation unit"))
-    score = ScoreColumn()
-    total = ScoreColumn(orderable=True)
-    rank = tables.Column(orderable=True)
+    score = ScoreColumn(verbose_name=_("template score"))
+    total = ScoreColumn(verbose_name=_("total"), orderable=True)
+    rank = tables.Column(verbose_name=_("rank"), orderable=True)
 
     class Meta(KamTable.Meta):
         model = Result
@@ -126,9 +129,12 @@ class ResultTable(KamTable):
 
 
 class ScoreDetailTable(KamTable):
+    value = tables.Column(verbose_name=_("metric value"))
+    contribution = ScoreColumn(verbose_name=_("contribution"))
     period = tables.Column(accessor="result__period", verbose_name=_("month"), orderable=True,
-                           order_by=("result__period",))
-    subject = tables.Column(accessor="result__subject_label", verbose_name=_("subject"),
+                           order_by=("result__period", "result__subject_label", "position"))
+    subject = tables.Column(accessor="result__subject_label", verbose_name=_("subject"), orderable=True,
+                            order_by=("result__subject_label", "position"),
                             linkify=("assessment:result_detail", [tables.A("result_id")]))
 
     class Meta(KamTable.Meta):
@@ -136,11 +142,14 @@ class ScoreDetailTable(KamTable):
         fields = ("period", "subject", "indicator_name", "atomic_name", "value", "interval_text", "score", "weight",
                   "contribution", "indicator_weight")
 
+    def render_value(self, value):
+        return f"{value.normalize():f}"
+
 
 class AdjustmentTable(KamTable):
-    period = tables.Column(orderable=True)
+    period = tables.Column(verbose_name=_("month"), orderable=True)
     subject = tables.Column(verbose_name=_("subject"), accessor="pk", orderable=False)
-    created_at = tables.Column(orderable=True)
+    created_at = tables.Column(verbose_name=_("adjusted at"), orderable=True)
 
     class Meta(KamTable.Meta):
         model = Adjustment

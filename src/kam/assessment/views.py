@@ -502,7 +502,7 @@ class ScoreDetailListView(ObjectListView):
     filterset_class = ScoreDetailFilterSet
     table_class = ScoreDetailTable
     select_related = ("result",)
-    default_sort = "-period"
+    default_sort = "subject"
 
 
 class AdjustmentListView(ObjectListView):

@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kam.core.forms import DateInput, KamForm
 from kam.org.models import BusinessLine, OrgLevel, OrgUnit, User
@@ -108,8 +109,8 @@ class RelationshipForm(KamForm):
 
 
 class ContactForm(KamForm):
-    name = forms.CharField(label=_("Name"), max_length=60)
-    title = forms.CharField(label=_("Title"), max_length=60, required=False)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=60)
+    title = forms.CharField(label=_("Job title"), max_length=60, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
 

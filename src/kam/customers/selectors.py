@@ -170,6 +170,17 @@ def name_similarity(a: str, b: str) -> float:
 SIMILARITY_THRESHOLD = 0.8
 
 
+def _prefix_q(field: str, prefix: str) -> Q:
+    """``field`` begins with ``prefix``. On SQLite a range over the index (its LIKE is
+    case-insensitive and skips the index); elsewhere ``startswith``, whose meaning does not
+    depend on the collation's order."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
+    return Q(**{f"{field}__startswith": prefix})
+
+
 @dataclass
 class Duplicate:
     customer: Customer
@@ -186,12 +197,19 @@ def similar_customers(name: str, *, exclude_pk: int | None = None, limit: int = 
     key = normalise_name(name)
     if len(key) < 2:
         return []
-    head = key[: max(2, min(4, len(key) // 2))]
-    candidates = Customer.objects.filter(Q(name_key=key) | Q(name_key__startswith=head) | Q(name_key__contains=key))
+    candidates: dict[int, Customer] = {}
+    base = Customer.objects.select_related("city", "county")
     if exclude_pk:
-        candidates = candidates.exclude(pk=exclude_pk)
+        base = base.exclude(pk=exclude_pk)
+    # Index range scans only (no LIKE '%…%'): the same key, then ever shorter shared beginnings.
+    for c in base.filter(name_key=key)[:50]:
+        candidates[c.pk] = c
+    for length in sorted({len(key), min(len(key), 8), min(len(key), 4)}, reverse=True):
+        head = key[:length]
+        for c in base.filter(_prefix_q("name_key", head))[:200]:
+            candidates.setdefault(c.pk, c)
     found = []
-    for c in candidates.select_related("city", "county")[:500]:
+    for c in candidates.values():
         ratio = 1.0 if c.name_key == key else SequenceMatcher(None, key, c.name_key).ratio()
         if ratio >= threshold:
             found.append(Duplicate(c, round(ratio, 2)))
@@ -211,10 +229,15 @@ def registration_lookup(user: Any, text: str, limit: int = 20) -> list[Customer]
     if not text or city is None or not has_perm(user, REGISTRATION_MODULE, "change"):
         return []
     key = normalise_name(text)
-    q = Q(name__icontains=text) | Q(short_name__icontains=text)
-    if key:
-        q |= Q(name_key__contains=key)
-    return list(Customer.objects.filter(q, city=city).select_related("city", "county").order_by("name")[:limit])
+    base = Customer.objects.filter(city=city).select_related("city", "county")
+    found: dict[int, Customer] = {}
+    if key:  # names beginning with the text: an index range scan
+        for c in base.filter(_prefix_q("name_key", key)).order_by("name_key")[:limit]:
+            found[c.pk] = c
+    if len(found) < limit:  # names containing it, within the city, stopping at the limit
+        for c in base.filter(Q(name__icontains=text) | Q(short_name__icontains=text)).order_by()[:limit]:
+            found.setdefault(c.pk, c)
+    return sorted(found.values(), key=lambda c: c.name)[:limit]
 
 
 def access_review_q(user: Any) -> Q:

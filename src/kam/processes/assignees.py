@@ -1,0 +1,143 @@
+"""Who gets a step (工作派发): resolvers from a node's ``approver`` configuration to users.
+
+A node's configuration (``ProcessVersion.node_config[node_id]``)::
+
+    {"approver": {"kind": "role", "role": "reviewer_city", "org": "city"},
+     "mode": "any",                  # sequential 依次 | all 会签 | any 或签
+     "no_approver": "admin",         # auto_pass 自动通过 | admin 转交管理员
+     "time_limit_hours": 24, "remind_every_hours": 4,
+     "escalate_to": {"kind": "superior"}}   # optional; default: the assignee's direct superior
+
+Approver kinds (``kind``): ``user`` (``users``: account numbers), ``superior`` (``level``: 1 = the
+direct superior, n = the n-th level above), ``dept_head`` (head of the applicant's org unit, or of
+the nearest unit above that has one), ``role`` (``role``: role code; ``org``: ``unit`` the
+applicant's unit, ``county`` / ``city`` / ``province`` the subtree of the applicant's region at
+that level, ``all`` anywhere), ``chosen`` (account numbers the submitter chose, from the instance
+data key ``approvers`` → ``{node_id: [...]}``), ``starter`` (the applicant).
+
+Resolvers only read org data; ``base`` is the person the relation starts from (the applicant, or
+the current assignee when escalating).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from kam.org.models import OrgUnit, User
+
+KINDS = ("user", "superior", "dept_head", "role", "chosen", "starter")
+ORG_RELATIONS = ("unit", "county", "city", "province", "all")
+MODES = ("sequential", "all", "any")
+NO_APPROVER = ("auto_pass", "admin")
+
+
+def _active(qs):
+    return qs.filter(is_active=True).order_by("username")
+
+
+def _superior(base: User, spec: dict) -> list[User]:
+    level = int(spec.get("level") or 1)
+    user: User | None = base
+    for _i in range(level):
+        user = user.superior if user else None
+    return [user] if user and user.is_active else []
+
+
+def _dept_head(base: User, spec: dict) -> list[User]:
+    unit = base.org_unit
+    if unit is None:
+        return []
+    for u in sorted(unit.ancestors(), key=lambda u: -u.depth):
+        if u.head_id and u.head_id != base.pk and u.head.is_active:
+            return [u.head]
+    return []
+
+
+def _role(base: User, spec: dict) -> list[User]:
+    qs = User.objects.filter(roles__code=spec.get("role"), roles__enabled=True)
+    relation = spec.get("org") or "all"
+    unit = base.org_unit
+    if relation != "all":
+        if unit is None:
+            return []
+        if relation == "unit":
+            qs = qs.filter(org_unit=unit)
+        else:
+            region: OrgUnit | None = unit.region_unit(relation)
+            if region is None:
+                return []
+            qs = qs.filter(org_unit__path__startswith=region.path)
+    return list(_active(qs.distinct()))
+
+
+def _users(names: list[str]) -> list[User]:
+    found = {u.username: u for u in _active(User.objects.filter(username__in=names))}
+    return [found[n] for n in names if n in found]
+
+
+def resolve(spec: dict | None, *, base: User, node_id: str = "", data: dict | None = None) -> list[User]:
+    """The users an approver ``spec`` names, in order; empty when nobody fits."""
+    spec = spec or {}
+    kind = spec.get("kind")
+    if kind == "user":
+        return _users(list(spec.get("users") or []))
+    if kind == "superior":
+        return _superior(base, spec)
+    if kind == "dept_head":
+        return _dept_head(base, spec)
+    if kind == "role":
+        return _role(base, spec)
+    if kind == "chosen":
+        chosen = ((data or {}).get("approvers") or {}).get(node_id) or []
+        return _users([str(n) for n in chosen])
+    if kind == "starter":
+        return [base]
+    return []
+
+
+def administrators() -> list[User]:
+    return list(_active(User.objects.filter(Q(is_superuser=True) | Q(roles__code="admin")).distinct()))
+
+
+def validate_node_config(node_config: Any, node_ids: list[str]) -> list[str]:
+    """Problems of a version's node configuration (translated messages); empty when fine."""
+    if not isinstance(node_config, dict):
+        return [_("The node configuration must be an object keyed by step id.")]
+    problems = []
+    for node_id, cfg in node_config.items():
+        if node_id not in node_ids:
+            problems.append(_("Step %(node)s is not a user task of the diagram.") % {"node": node_id})
+            continue
+        if not isinstance(cfg, dict):
+            problems.append(_("Step %(node)s: the configuration must be an object.") % {"node": node_id})
+            continue
+        cc = cfg.get("cc")
+        if cc is not None and (not isinstance(cc, list) or any(
+                not isinstance(c, dict) or c.get("kind") not in KINDS for c in cc)):
+            problems.append(_("Step %(node)s: cc must be a list of approver specifications.") % {"node": node_id})
+        for key in ("approver", "escalate_to"):
+            spec = cfg.get(key)
+            if spec is None and key == "escalate_to":
+                continue
+            if not isinstance(spec, dict) or spec.get("kind") not in KINDS:
+                problems.append(_("Step %(node)s: unknown approver kind.") % {"node": node_id})
+            elif spec.get("kind") == "role" and (
+                    not spec.get("role") or (spec.get("org") or "all") not in ORG_RELATIONS):
+                problems.append(_("Step %(node)s: a role approver needs a role and an org relation.")
+                                % {"node": node_id})
+            elif spec.get("kind") == "user" and not spec.get("users"):
+                problems.append(_("Step %(node)s: name at least one user.") % {"node": node_id})
+        if cfg.get("mode", "any") not in MODES:
+            problems.append(_("Step %(node)s: unknown multi-approver mode.") % {"node": node_id})
+        if cfg.get("no_approver", "admin") not in NO_APPROVER:
+            problems.append(_("Step %(node)s: unknown no-approver policy.") % {"node": node_id})
+        for key in ("time_limit_hours", "remind_every_hours"):
+            value = cfg.get(key)
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
+                problems.append(_("Step %(node)s: %(field)s must be a positive number of hours.")
+                                % {"node": node_id, "field": key})
+    return problems
+
