@@ -374,3 +374,54 @@ def test_timer_sweep_is_a_periodic_job_every_minute(db):
     sj = ScheduledJob.objects.get(code="processes.timers")
     assert sj.schedule == "60" and sj.name == "流程催办与超时升级"
     assert import_string(sj.func_path)() == "fired 0"
+
+
+def test_add_approver_before_and_after_in_a_sequential_step(pworld):
+    """加签: before me (I wait for them) or after me (they approve right after me)."""
+    me, peer, dept = pworld.user("me"), pworld.user("peer"), pworld.user("dept")
+    _with_config(pworld, {"supervisor_review": {"approver": {"kind": "user", "users": ["me"]}, "mode": "sequential"},
+                          "leader_review": {"approver": {"kind": "user", "users": ["city_a"]}}})
+    inst = services.instance_start(user=pworld.user("sub"), definition_code="cfg_test", business_key="AS")
+    [task] = _todo(me)
+    services.task_add_signer(user=me, task=task, to_user=peer, position="before")
+    assert _todo(me) == [] and len(_todo(peer)) == 1
+    services.task_complete(user=peer, task=_todo(peer)[0], action="approve")
+    [mine] = _todo(me)
+    services.task_add_signer(user=me, task=mine, to_user=dept, position="after")
+    services.task_complete(user=me, task=mine, action="approve")
+    inst.refresh_from_db()
+    assert inst.current_nodes == ["supervisor_review"] and len(_todo(dept)) == 1
+    services.task_complete(user=dept, task=_todo(dept)[0], action="approve")
+    inst.refresh_from_db()
+    assert inst.current_nodes == ["leader_review"]
+    assert inst.events.filter(action=EventAction.ADD_SIGNER).count() == 2
+
+
+def test_add_and_remove_approvers_in_a_countersign_step(pworld):
+    """会签 with 加签 then 减签: the removed approver's task is cancelled and no longer awaited."""
+    me, peer, dept = pworld.user("me"), pworld.user("peer"), pworld.user("dept")
+    _with_config(pworld, {"supervisor_review": {"approver": {"kind": "user", "users": ["me", "peer"]}, "mode": "all"},
+                          "leader_review": {"approver": {"kind": "user", "users": ["city_a"]}}})
+    inst = services.instance_start(user=pworld.user("sub"), definition_code="cfg_test", business_key="RS")
+    [task] = _todo(me)
+    added = services.task_add_signer(user=me, task=task, to_user=dept)
+    assert added.status == TaskStatus.OPEN and len(_todo(dept)) == 1
+    with pytest.raises(ValidationError):
+        services.task_remove_signer(user=me, task=task, removed=task)
+    services.task_remove_signer(user=me, task=task, removed=_todo(peer)[0], opinion="无需会签")
+    assert _todo(peer) == []
+    services.task_complete(user=dept, task=_todo(dept)[0], action="approve")
+    services.task_complete(user=me, task=task, action="approve")
+    inst.refresh_from_db()
+    assert inst.current_nodes == ["leader_review"]
+
+
+def test_a_condition_on_missing_data_is_a_clear_message_and_nothing_is_saved(pworld, role_of):
+    """客户注册审批 routes on ``source``; an application without it is refused, not half-started."""
+    before = ProcessInstance.objects.count()
+    with pytest.raises(ValidationError) as err:
+        services.instance_start(user=pworld.user("me"), definition_code="customer_registration",
+                                business_key="REG-X", data={})
+    text = " ".join(err.value.messages)
+    assert ("流程无法继续" in text or "cannot go on" in text) and "source" in text
+    assert ProcessInstance.objects.count() == before

@@ -227,3 +227,18 @@ def test_task_lists_never_load_the_engine_state(pworld):
             assert me.get(url).status_code == 200
         sql = " ".join(q["sql"] for q in ctx.captured_queries)
         assert "engine_state" not in sql and "bpmn_xml" not in sql, url
+
+
+def test_add_and_remove_approvers_from_the_task_page(pworld):
+    services.instance_start(user=pworld.user("sub"), definition_code="two_step_approval", business_key="AR")
+    me = _client(pworld.user("me"))
+    [task] = me.get("/processes/tasks/").context["page"].rows
+    resp = me.post(f"/processes/tasks/{task.pk}/", {"action": "add_after", "to_user": "peer"}, follow=True)
+    assert "peer 已加为审批人" in resp.content.decode()
+    page = me.get(f"/processes/tasks/{task.pk}/").content.decode()
+    assert "本环节其他审批人" in page
+    [other] = list(HumanTask.objects.filter(instance=task.instance, assignee=pworld.user("peer")))
+    resp = me.post(f"/processes/tasks/{task.pk}/", {"action": "remove_signer", "removed": other.pk}, follow=True)
+    assert "已减签" in resp.content.decode()
+    other.refresh_from_db()
+    assert other.status == TaskStatus.CANCELLED

@@ -138,7 +138,16 @@ def advance(workflow: BpmnWorkflow) -> None:
     try:
         workflow.do_engine_steps()
     except SpiffWorkflowException as exc:
-        raise DiagramError(str(exc)) from exc
+        raise DiagramError(_explain(exc)) from exc
+
+
+def _explain(exc: Exception) -> str:
+    """The engine's message, with the evaluator's reason when a condition failed."""
+    cause = exc.__cause__ or getattr(exc, "exception", None)
+    text = str(exc)
+    if cause is not None and str(cause) not in text:
+        text = f"{text}: {cause}"
+    return text
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list:
@@ -153,7 +162,10 @@ def complete(workflow: BpmnWorkflow, task_id: str, data: dict) -> None:
     """Finish the engine's user task ``task_id`` with ``data`` merged into its data, then advance."""
     task = find_task(workflow, task_id)
     task.data.update(data)
-    task.run()
+    try:
+        task.run()
+    except SpiffWorkflowException as exc:
+        raise DiagramError(str(exc)) from exc
     advance(workflow)
 
 

@@ -185,6 +185,8 @@ class EventAction(models.TextChoices):
     DELEGATE = "delegate", _("Delegated")
     RESOLVE = "resolve", _("Delegate answered")
     CC = "cc", _("Copied")
+    ADD_SIGNER = "add_signer", _("Approver added")
+    REMOVE_SIGNER = "rm_signer", _("Approver removed")
     COMPLETE = "complete", _("Process completed")
     CANCEL = "cancel", _("Cancelled")
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -219,11 +221,22 @@ def instance_start(*, user: User, definition_code: str, business_key: str, data:
             snapshot=snapshot if snapshot is not None else data, starter=user, starter_unit=user.org_unit,
             started_at=clock.now())
         _event(instance, EventAction.START, actor=user)
-        diagram = engine.parse(version.bpmn_xml)
-        workflow = engine.new_workflow(diagram, data)
-        engine.advance(workflow)
-        _sync(instance, workflow)
+        with _engine_errors():
+            diagram = engine.parse(version.bpmn_xml)
+            workflow = engine.new_workflow(diagram, data)
+            engine.advance(workflow)
+            _sync(instance, workflow)
     return instance
+
+
+@contextmanager
+def _engine_errors() -> Iterator[None]:
+    """A diagram that cannot go on (e.g. a condition naming data the instance lacks) is a clear
+    message, and the transaction rolls back."""
+    try:
+        yield
+    except engine.DiagramError as exc:
+        raise ValidationError(_("The process cannot go on: %(error)s") % {"error": exc}) from exc
 
 
 def _lock(task: HumanTask) -> tuple[ProcessInstance, HumanTask]:
@@ -291,17 +304,19 @@ def task_complete(*, user: User, task: HumanTask, action: str = "approve", opini
                 for target in assignees.resolve(cc_spec, base=instance.starter, node_id=task.node_id,
                                                 data=instance.data):
                     _event(instance, EventAction.CC, task=task, target=target)
-            workflow = engine.load(instance.engine_state)
-            engine.complete(workflow, task.engine_task_id, {"outcome": action, task.node_id: action})
-            _sync(instance, workflow)
+            with _engine_errors():
+                workflow = engine.load(instance.engine_state)
+                engine.complete(workflow, task.engine_task_id, {"outcome": action, task.node_id: action})
+                _sync(instance, workflow)
             return task
         _cancel_tasks(siblings)
         if target_node:
-            workflow = engine.load(instance.engine_state)
-            if target_node == task.node_id or not engine.reset_to(workflow, target_node):
-                raise ValidationError({"target_node": _("The process has not passed step %(node)s.")
-                                       % {"node": target_node}})
-            _sync(instance, workflow)
+            with _engine_errors():
+                workflow = engine.load(instance.engine_state)
+                if target_node == task.node_id or not engine.reset_to(workflow, target_node):
+                    raise ValidationError({"target_node": _("The process has not passed step %(node)s.")
+                                           % {"node": target_node}})
+                _sync(instance, workflow)
         else:
             _end(instance, InstanceStatus.REJECTED)
     return task
@@ -350,6 +365,58 @@ def task_delegate(*, user: User, task: HumanTask, to_user: User, opinion: str = 
         task.save()
         _event(instance, EventAction.DELEGATE, actor=user, task=task, target=to_user, opinion=opinion)
     return task
+
+
+def task_add_signer(*, user: User, task: HumanTask, to_user: User, position: str = "after",
+                    opinion: str = "") -> HumanTask:
+    """加签: add ``to_user`` to the step of ``task``. In a sequential (依次) step ``before`` lets them
+    approve first (the task waits), ``after`` right after; in 会签 / 或签 they approve alongside."""
+    if position not in ("before", "after"):
+        raise ValidationError({"position": _("Unknown position.")})
+    if not to_user.is_active:
+        raise ValidationError({"to_user": _("This user is disabled.")})
+    with transaction.atomic():
+        instance, task = _lock(task)
+        _check_actionable(user, task, None)
+        step = HumanTask.objects.filter(instance=instance, engine_task_id=task.engine_task_id)
+        if step.filter(assignee=to_user, status__in=(*OPEN, TaskStatus.PENDING)).exists():
+            raise ValidationError({"to_user": _("The task is already assigned to this user.")})
+        cfg = _node_cfg(instance, task.node_id)
+        new = HumanTask(instance=instance, node_id=task.node_id, node_name=task.node_name,
+                        engine_task_id=task.engine_task_id, assignee=to_user, created_at=clock.now(),
+                        status=TaskStatus.PENDING)
+        if cfg.get("mode", "any") == "sequential":
+            shift_from = task.seq if position == "before" else task.seq + 1
+            step.filter(seq__gte=shift_from).update(seq=F("seq") + 1)
+            new.seq = shift_from
+            if position == "before":
+                task.refresh_from_db()
+                task.status = TaskStatus.PENDING
+                task.version += 1
+                task.save()
+                Timer.objects.filter(task=task, fired_at__isnull=True).delete()
+                _open_task(new, cfg)
+            else:
+                new.save()
+        else:
+            new.seq = (step.aggregate(n=Max("seq"))["n"] or 0) + 1
+            _open_task(new, cfg)
+        _event(instance, EventAction.ADD_SIGNER, actor=user, task=task, target=to_user, opinion=opinion)
+    return new
+
+
+def task_remove_signer(*, user: User, task: HumanTask, removed: HumanTask, opinion: str = "") -> HumanTask:
+    """减签: take another approver's open or waiting task out of the step of ``task``."""
+    with transaction.atomic():
+        instance, task = _lock(task)
+        _check_actionable(user, task, None)
+        removed = HumanTask.objects.select_for_update().get(pk=removed.pk)
+        if (removed.engine_task_id != task.engine_task_id or removed.pk == task.pk
+                or removed.status not in (*OPEN, TaskStatus.PENDING)):
+            raise ValidationError(_("Only another approver still waiting at this step can be removed."))
+        _cancel_tasks(HumanTask.objects.filter(pk=removed.pk))
+        _event(instance, EventAction.REMOVE_SIGNER, actor=user, task=task, target=removed.assignee, opinion=opinion)
+    return removed
 
 
 def task_copy(*, user: User, task: HumanTask, to_users: list[User], opinion: str = "") -> int:

@@ -118,6 +118,11 @@ class TaskDetailView(AnyUserMixin, ObjectDetailView):
             task=task, instance=task.instance, can_act=can_act, earlier_nodes=sorted(set(earlier)),
             events=task.instance.events.select_related("actor", "target"),
             data_rows=_data_rows(task.instance.data),
+            step_others=(HumanTask.objects.filter(instance=task.instance, engine_task_id=task.engine_task_id,
+                                                  status__in=(TaskStatus.OPEN, TaskStatus.CLAIMED,
+                                                              TaskStatus.PENDING))
+                         .exclude(pk=task.pk).select_related("assignee").order_by("seq"))
+            if can_act else [],
         )
         return context
 
@@ -130,6 +135,22 @@ class TaskDetailView(AnyUserMixin, ObjectDetailView):
         except ValueError:
             version = None
         try:
+            if action == "remove_signer":
+                removed = HumanTask.objects.filter(pk=request.POST.get("removed") or 0,
+                                                   instance_id=task.instance_id).first()
+                if removed is None:
+                    raise ValidationError(_("Only another approver still waiting at this step can be removed."))
+                services.task_remove_signer(user=request.user, task=task, removed=removed, opinion=opinion)
+                messages.success(request, _("Approver removed."))
+                return HttpResponseRedirect(reverse("processes:task_detail", args=[task.pk]))
+            if action in ("add_before", "add_after"):
+                to_user = User.objects.filter(username=request.POST.get("to_user", "").strip(), is_active=True).first()
+                if to_user is None:
+                    raise ValidationError({"to_user": _("No active user with this account number.")})
+                services.task_add_signer(user=request.user, task=task, to_user=to_user,
+                                         position=action.removeprefix("add_"), opinion=opinion)
+                messages.success(request, _("%(name)s was added as an approver.") % {"name": to_user.name})
+                return HttpResponseRedirect(reverse("processes:task_detail", args=[task.pk]))
             if action in ("transfer", "delegate", "cc"):
                 to_user = User.objects.filter(username=request.POST.get("to_user", "").strip(), is_active=True).first()
                 if to_user is None:
