@@ -21,22 +21,19 @@ through :func:`kam.exchange.engine.run_export` (the users spec's queryset in the
 scope, streamed), against the lower bound of writing the same values from a plain ``values_list``
 iterator with XlsxWriter ``constant_memory``.
 
-Memory: the peak growth of the resident set during each import (sampled every 50 ms), and the
-tracemalloc peak (Python allocations) of separate export runs of the engine-imported rows.
+Memory: the tracemalloc peak (Python allocations) of separate runs — imports of a tenth of the
+rows, exports of the engine-imported rows and of a tenth of them (tracemalloc slows Python down,
+so the timed runs go without it).
 """
 
 from __future__ import annotations
 
 import cProfile
-import gc
 import io
 import os
 import pstats
-import resource
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -51,39 +48,6 @@ HASHER_ROWS = int(os.environ.get("KAM_BENCH_HASHER_ROWS", "5"))
 PROFILE_ROWS = int(os.environ.get("KAM_BENCH_PROFILE_ROWS", "1000"))
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 VAR = Path(__file__).resolve().parent.parent / "var"
-
-
-def _rss_mb() -> float:
-    """The process's resident set size now (Linux), else its peak so far."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def rss_growth(fn: Callable[[], object]) -> tuple[float, float]:
-    """(seconds, MB): wall time of one call and the peak growth of the resident set during it,
-    sampled every 50 ms (an earlier benchmark's peak does not hide it, unlike ``ru_maxrss``)."""
-    gc.collect()
-    start = _rss_mb()
-    peak = [start]
-    done = threading.Event()
-
-    def sample():
-        while not done.wait(0.05):
-            peak[0] = max(peak[0], _rss_mb())
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    t = time.perf_counter()
-    try:
-        fn()
-    finally:
-        elapsed = time.perf_counter() - t
-        done.set()
-        sampler.join()
-    return elapsed, max(peak[0], _rss_mb()) - start
 
 
 def _mb(n_bytes: float) -> str:
@@ -280,7 +244,7 @@ def run(ctx: Context) -> list[Result]:
     try:
         return _run(ctx)
     finally:
-        cleanup(("bx", "bp", "bh", "raw-", "exp-"))
+        cleanup(("bx", "bm", "bp", "bh", "raw-", "exp-"))
 
 
 def _run(ctx: Context) -> list[Result]:
@@ -299,16 +263,28 @@ def _run(ctx: Context) -> list[Result]:
     data = make_users_file(spec, "bx", n, targets)
     t_file = time.perf_counter() - t
 
-    t_raw, rss_raw = rss_growth(lambda: raw_import(data, "raw-"))
+    t = time.perf_counter()
+    raw_import(data, "raw-")
+    t_raw = time.perf_counter() - t
     with override_settings(PASSWORD_HASHERS=FAST_HASHER):
-        t_engine, rss_engine = rss_growth(lambda: engine_import(spec, admin, data, n))
+        t = time.perf_counter()
+        engine_import(spec, admin, data, n)
+        t_engine = time.perf_counter() - t
+    # Memory in separate runs of a tenth of the rows (tracemalloc slows Python down): the engine
+    # holds every row of the file until the commit, so its peak grows with the rows.
+    n_tenth = max(1, n // 10)
+    mem_data = make_users_file(spec, "bm", n_tenth, targets)
+    with override_settings(PASSWORD_HASHERS=FAST_HASHER):
+        _t, mem_engine = peak_memory(lambda: engine_import(spec, admin, mem_data, n_tenth))
+    _t, mem_raw = peak_memory(lambda: raw_import(mem_data, "raw-"))
     extrapolated = ""
     if n < n_export:
         extrapolated = f"; {n_export:,} rows ≈ {t_engine * n_export / n / 60:.0f} min at this rate"
     results.append(Result(
         f"import users, {n:,} rows (engine, MD5 hasher)", f"{_rate(n, t_engine)} ({t_engine:.0f} s)",
         f"{_rate(n, t_raw)} ({t_raw:.1f} s)", t_engine / t_raw,
-        f"RSS peak +{rss_engine:.0f} MB (bound +{rss_raw:.0f} MB); file {len(data) / 2**20:.1f} MB, "
+        f"tracemalloc peak {_mb(mem_engine)} for {n_tenth:,} rows (bound {_mb(mem_raw)}), "
+        f"≈ {mem_engine / n_tenth / 1024:.1f} KB a row; file {len(data) / 2**20:.1f} MB, "
         f"generated in {t_file:.1f} s{extrapolated}",
     ))
 
