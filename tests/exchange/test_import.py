@@ -50,6 +50,9 @@ def test_r_imp_1_good_file_creates_every_row_through_the_services(admin_me):
     assert set(batch.notes) == {"3", "4"}
     generated = batch.notes["3"].split("：")[1]
     assert li.check_password(generated)
+    # One generated password per import, hashed once: rows without a password share it.
+    assert wang.check_password(generated) and wang.password == li.password
+    assert batch.notes["4"].split("：")[1] == generated
 
 
 def test_r_imp_1_bad_rows_save_nothing_and_the_report_names_row_column_and_problem(admin_me):

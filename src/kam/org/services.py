@@ -130,12 +130,19 @@ def _check_password(password: str, user: User | None = None) -> None:
 @transaction.atomic
 def user_create(*, actor: Any | None = None, username: str, name: str, org_unit: OrgUnit,
                 password: str, roles: Iterable[Role] = (), superior: User | None = None,
-                must_change_password: bool = True, **fields: Any) -> User:
-    """Create a user with a one-time initial password (R-AUTH-1)."""
+                must_change_password: bool = True, password_hash: str | None = None, **fields: Any) -> User:
+    """Create a user with a one-time initial password (R-AUTH-1).
+
+    ``password_hash``: the already hashed ``password`` (``make_password``), for imports that give
+    many users the same initial password and hash it once.
+    """
     user = User(username=username, name=name, org_unit=org_unit, superior=superior,
                 must_change_password=must_change_password, **fields)
     user.full_clean(exclude=["password"])
-    user.set_password(password)
+    if password_hash is not None:
+        user.password = password_hash
+    else:
+        user.set_password(password)
     user.save()
     user.roles.set(list(roles))
     if actor is not None:
