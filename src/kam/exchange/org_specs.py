@@ -20,6 +20,21 @@ from .columns import Boolean, Choice, ForeignKey, Integer, Text
 from .specs import ImportSpec, RowContext, register
 
 
+def initial_password(ctx: RowContext, given: str | None) -> tuple[str, str, bool]:
+    """The one-time initial password of a new login in an import: (password, its hash, generated?).
+
+    Rows without a password share one generated password per import, as the manuals hand out one
+    initial password (it is changed at first login), and each distinct password is hashed once per
+    import: a hash costs about 0.35 s, i.e. hours for a province's users.
+    """
+    generated = not given
+    password = ctx.cache.setdefault("generated_password", generate_password()) if generated else str(given)
+    hashes = ctx.cache.setdefault("password_hashes", {})
+    if password not in hashes:
+        hashes[password] = make_password(password)
+    return password, hashes[password], generated
+
+
 def generate_password(length: int = 12) -> str:
     """A random initial password with upper and lower case letters, digits and a symbol."""
     alphabet = string.ascii_letters + string.digits
@@ -58,23 +73,14 @@ class UserSpec(ImportSpec):
     )
 
     def create(self, ctx: RowContext, values: dict[str, Any]) -> User:
-        password = values.pop("password", None)
-        generated = not password
-        if generated:
-            # One generated initial password per import, as the manuals hand out one initial
-            # password: it is one-time (changed at first login) and hashed once, not per row —
-            # a password hash costs about 0.35 s, i.e. hours for a province's users.
-            password = ctx.cache.setdefault("generated_password", generate_password())
-        else:
+        password, password_hash, generated = initial_password(ctx, values.pop("password", None))
+        if not generated:
             try:
                 validate_password(password)
             except ValidationError as exc:
                 raise ValidationError({"password": exc.messages}) from None
-        hashes = ctx.cache.setdefault("password_hashes", {})
-        if password not in hashes:
-            hashes[password] = make_password(password)
         roles = values.pop("roles", [])
-        user = services.user_create(actor=ctx.user, password=password, password_hash=hashes[password], roles=roles,
+        user = services.user_create(actor=ctx.user, password=password, password_hash=password_hash, roles=roles,
                                     must_change_password=True, **values)
         if generated:
             ctx.note(_("Initial password of %(account)s: %(password)s") % {"account": user.username,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kam.exchange.columns import Choice, Date, Dictionary, ForeignKey, Text
-from kam.exchange.org_specs import generate_password
+from kam.exchange.org_specs import initial_password
 from kam.exchange.specs import ImportSpec, RowContext, register
 from kam.org.models import BusinessLine, OrgUnit, User
 
@@ -72,15 +72,13 @@ class AccountManagerSpec(ImportSpec):
             for key in ("org_unit", "superior", "password"):
                 values.pop(key, None)
             return services.manager_create(actor=ctx.user, user=existing, **values)
-        password = values.pop("password", None) or ""
-        generated = not password
-        if generated:
-            password = generate_password()
+        password, password_hash, generated = initial_password(ctx, values.pop("password", None))
         if not values.get("org_unit"):
             raise ValidationError({"org_unit": _("Give the organisation unit of the new login.")})
         if not values.get("name"):
             raise ValidationError({"name": _("Give the name of the new login.")})
-        manager = services.manager_create(actor=ctx.user, username=username, password=password, **values)
+        manager = services.manager_create(actor=ctx.user, username=username, password=password,
+                                          password_hash=password_hash, **values)
         if generated:
             ctx.note(_("Initial password of %(account)s: %(password)s") % {"account": username,
                                                                           "password": password})

@@ -126,6 +126,7 @@ def manager_create(
     username: str = "",
     org_unit: OrgUnit | None = None,
     password: str = "",
+    password_hash: str | None = None,
     superior: User | None = None,
     name: str = "",
     phone: str = "",
@@ -145,7 +146,8 @@ def manager_create(
     Either ``user`` (attach the profile to an existing login) or ``username`` + ``org_unit`` +
     ``password`` (create the login with a one-time initial password, R-AUTH-1). The role
     客户经理 is added to the user either way. Nothing is saved if any part is invalid; the error
-    names the field (``trainings[1].course`` for a row of a step).
+    names the field (``trainings[1].course`` for a row of a step). ``password_hash``: ``password``
+    already hashed, for imports that hash each distinct initial password once.
     """
     errors: dict[str, list[str]] = {}
     if user is not None:
@@ -174,7 +176,7 @@ def manager_create(
         try:
             user = org_services.user_create(
                 username=username, name=name, org_unit=org_unit, password=password, superior=superior,
-                phone=phone, email=email, must_change_password=True,
+                phone=phone, email=email, must_change_password=True, password_hash=password_hash,
             )
         except ValidationError as exc:
             _merge(errors, exc)
