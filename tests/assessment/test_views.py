@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kam.assessment import services
-from kam.assessment.models import Adjustment, AssessmentRun, AtomicIndicator, Result, ScoreDetail
+from kam.assessment.models import Adjustment, AssessmentRun, AtomicIndicator, Result, ScoreDetail, Template
 from kam.org.models import User
 from tests.helpers.matrix import page_detail_probe, page_list_probe, run_matrix
 
@@ -97,6 +97,9 @@ def test_template_page_warns_about_the_computation_day(config, admin):
         resp = admin.post(reverse("assessment:template_create"), data, follow=True)
     html = resp.content.decode()
     assert "请将“失效时间”设为2026-10-31（次月月底）" in html
+    template = Template.objects.get(name="九月模板")
+    assert [(c.indicator_id, str(c.weight)) for c in template.components.all()] == [
+        (i_info.pk, "0.50"), (i_ec.pk, "0.50")]
 
 
 def test_result_scorecard_explains_the_total(computed, admin):
@@ -184,6 +187,11 @@ def test_create_pages_render_and_metric_is_created(config, admin):
                           ("atomic_detail", config["atomics"][0]), ("indicator_detail", config["indicators"][0]),
                           ("template_detail", config["template"])):
             assert admin.get(reverse(f"assessment:{name}", args=[obj.pk])).status_code == 200, name
+        for name, obj, attr in (("indicator_edit", config["indicators"][0], "atomic"),
+                                ("template_edit", config["template"], "indicator")):
+            formset = admin.get(reverse(f"assessment:{name}", args=[obj.pk])).context["formset"]
+            assert formset.initial == [{"item": getattr(c, attr), "weight": str(c.weight)}
+                                       for c in obj.components.all()] != [], name
         resp = admin.post(reverse("assessment:metric_create"), {
             "code": "churn", "name": "离网率", "unit": "%", "is_percentage": "on", "source": "import",
             "subject_types": ["manager", "section"], "enabled": "on"})

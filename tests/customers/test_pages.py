@@ -104,6 +104,11 @@ def test_duplicate_warning_with_links(cw):
     resp = c.post(reverse("customers:registration_apply"), data)
     page = text(resp)
     assert "kam-duplicates" in page and "武汉长江物流有限公司" in page
+    # another city's applicant reaches the relationship step without seeing city A's customer
+    resp = login(cw["other"]).post(reverse("customers:registration_apply"),
+                                   {**data, "county": cw.unit("county_3").pk})
+    assert resp.context["step"] == "relationship"
+    assert "kam-duplicates" not in text(resp)
 
 
 # --- 客户注册审批 --------------------------------------------------------------------------------

@@ -97,6 +97,9 @@ def test_r_imp_1_import_page_shows_errors_and_the_report_then_imports_the_fixed_
     detail = admin_client.get(resp["Location"]).content.decode()
     assert "导入成功" in detail and "新增2条，更新0条，未变0条。" in detail
     assert "u1的初始密码" in detail  # generated one-time passwords are shown to the importer
+    # ... once: then they are no longer stored in clear.
+    assert ImportBatch.objects.get(file_name="f.xlsx").notes == {}
+    assert "u1的初始密码" not in admin_client.get(resp["Location"]).content.decode()
     assert User.objects.get(username="u2").org_unit.code == "K2"
 
     listing = admin_client.get("/exchange/imports/").content.decode()

@@ -167,6 +167,11 @@ def test_transfer_moves_the_task(pworld):
     services.task_transfer(user=pworld.user("me"), task=task, to_user=pworld.user("peer"), opinion="请代办")
     assert _todo(pworld.user("me")) == [] and [t.pk for t in _todo(pworld.user("peer"))] == [task.pk]
     assert task.events.filter(action=EventAction.TRANSFER).get().target == pworld.user("peer")
+    # A transfer from a stale page (the task moved on since) is refused and changes nothing.
+    with pytest.raises(ValidationError, match="该任务已被处理"):
+        services.task_transfer(user=pworld.user("peer"), task=task, to_user=pworld.user("me"),
+                               expected_version=task.version)
+    assert [t.pk for t in _todo(pworld.user("peer"))] == [task.pk]
 
 
 @pytest.mark.parametrize("mode", ["any", "all", "sequential"])

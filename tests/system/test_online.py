@@ -67,6 +67,20 @@ def test_stale_rows_are_purged(world):
     assert not UserSession.objects.exists()
 
 
+def test_expired_sessions_are_not_listed_and_live_ones_not_purged(world):
+    admin = world.user("me")
+    grant_role(admin, "online_users", "all")
+    peer = Client()
+    peer.force_login(world.user("peer"))
+    boss = Client()
+    boss.force_login(admin)
+    assert services.online_sessions_purge() == 0  # both sessions are live
+    Session.objects.filter(session_key=peer.session.session_key).update(expire_date=clock.now() - dt.timedelta(1))
+    assert [r["username"] for r in boss.get(SESSIONS_URL).json()["results"]] == ["me"]
+    assert [s.user.username for s in boss.get("/system/online/").context["page"].rows] == ["me"]
+    assert services.online_sessions_purge() == 1
+
+
 def test_forced_logout_ends_the_other_users_session(world):
     admin, peer_user = world.user("me"), world.user("peer")
     grant_role(admin, "online_users", "all")

@@ -222,16 +222,24 @@ class Indicator(models.Model):
         return self.name
 
 
-class IndicatorComponent(models.Model):
-    indicator = models.ForeignKey(Indicator, verbose_name=_("assessment indicator"), on_delete=models.CASCADE,
-                                  related_name="components")
-    atomic = models.ForeignKey(AtomicIndicator, verbose_name=_("atomic indicator"), on_delete=models.PROTECT,
-                               related_name="uses")
+class WeightedComponent(models.Model):
+    """A weighted row of an indicator or a template (R-ASM-2)."""
+
     weight = models.DecimalField(_("weight"), max_digits=3, decimal_places=2)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     objects = RestrictedQuerySet.as_manager()
     kam_scope = ScopeSpec(module=MODULE_CONFIG)
+
+    class Meta:
+        abstract = True
+
+
+class IndicatorComponent(WeightedComponent):
+    indicator = models.ForeignKey(Indicator, verbose_name=_("assessment indicator"), on_delete=models.CASCADE,
+                                  related_name="components")
+    atomic = models.ForeignKey(AtomicIndicator, verbose_name=_("atomic indicator"), on_delete=models.PROTECT,
+                               related_name="uses")
 
     class Meta:
         ordering = ["indicator", "position"]
@@ -264,16 +272,11 @@ class Template(models.Model):
         return self.name
 
 
-class TemplateComponent(models.Model):
+class TemplateComponent(WeightedComponent):
     template = models.ForeignKey(Template, verbose_name=_("assessment template"), on_delete=models.CASCADE,
                                  related_name="components")
     indicator = models.ForeignKey(Indicator, verbose_name=_("assessment indicator"), on_delete=models.PROTECT,
                                   related_name="uses")
-    weight = models.DecimalField(_("weight"), max_digits=3, decimal_places=2)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
-
-    objects = RestrictedQuerySet.as_manager()
-    kam_scope = ScopeSpec(module=MODULE_CONFIG)
 
     class Meta:
         ordering = ["template", "position"]

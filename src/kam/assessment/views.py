@@ -258,27 +258,34 @@ class IndicatorDetailView(ObjectDetailView):
         return context
 
 
-def _component_initial(obj, attr: str) -> list[dict[str, Any]]:
-    if obj is None:
-        return []
-    return [{"item": getattr(c, attr), "weight": str(c.weight)} for c in obj.components.all()]
+class ComponentsEditView(FormsetEditView):
+    """Edit page of an object made of weighted ``components`` whose ``item_attr`` points to an enabled
+    ``item_model`` (考核指标 → 原子指标, 考核模板 → 考核指标)."""
 
-
-class IndicatorEditView(FormsetEditView):
-    model = Indicator
     module = MODULE_CONFIG
+    rows_field = "components"
+    item_model: type
+    item_attr = ""
+
+    def get_formset(self):
+        kwargs = {"prefix": "c", "form_kwargs": {
+            "queryset": self.item_model.objects.restrict(self.request.user, "view").filter(enabled=True)}}
+        if self.request.method == "POST":
+            return ComponentFormSet(self.request.POST, **kwargs)
+        obj = self.get_instance()
+        initial = [] if obj is None else [{"item": getattr(c, self.item_attr), "weight": str(c.weight)}
+                                          for c in obj.components.all()]
+        return ComponentFormSet(initial=initial, **kwargs)
+
+
+class IndicatorEditView(ComponentsEditView):
+    model = Indicator
     form_class = IndicatorForm
     list_url_name = "assessment:indicator_list"
     success_url_name = "assessment:indicator_detail"
     formset_title = gettext_lazy("Atomic indicators and weights")
-    rows_field = "components"
-
-    def get_formset(self):
-        kwargs = {"prefix": "c", "form_kwargs": {
-            "queryset": AtomicIndicator.objects.restrict(self.request.user, "view").filter(enabled=True)}}
-        if self.request.method == "POST":
-            return ComponentFormSet(self.request.POST, **kwargs)
-        return ComponentFormSet(initial=_component_initial(self.get_instance(), "atomic"), **kwargs)
+    item_model = AtomicIndicator
+    item_attr = "atomic"
 
     def save(self, form, formset, obj):
         rows = component_rows(formset, "atomic")
@@ -314,21 +321,14 @@ class TemplateDetailView(ObjectDetailView):
         return context
 
 
-class TemplateEditView(FormsetEditView):
+class TemplateEditView(ComponentsEditView):
     model = Template
-    module = MODULE_CONFIG
     form_class = TemplateForm
     list_url_name = "assessment:template_list"
     success_url_name = "assessment:template_detail"
     formset_title = gettext_lazy("Assessment indicators and weights")
-    rows_field = "components"
-
-    def get_formset(self):
-        kwargs = {"prefix": "c", "form_kwargs": {
-            "queryset": Indicator.objects.restrict(self.request.user, "view").filter(enabled=True)}}
-        if self.request.method == "POST":
-            return ComponentFormSet(self.request.POST, **kwargs)
-        return ComponentFormSet(initial=_component_initial(self.get_instance(), "indicator"), **kwargs)
+    item_model = Indicator
+    item_attr = "indicator"
 
     def save(self, form, formset, obj):
         rows = component_rows(formset, "indicator")

@@ -7,7 +7,6 @@ their data scope over the operators), filterable by ``action``, ``actor`` and ``
 
 from __future__ import annotations
 
-from django.contrib.contenttypes.models import ContentType
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -17,7 +16,7 @@ from kam.api.permissions import Authenticated
 from kam.org.permissions import has_perm
 
 from .models import AuditEntry
-from .selectors import model_for_label, record_history
+from .selectors import model_for_label, of_content_type, record_history
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -64,9 +63,7 @@ class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
                 raise PermissionDenied
             qs = AuditEntry.objects.restrict(user, "view").select_related("content_type")
             if label:
-                app_label, _sep, model_name = label.partition(".")
-                ct = ContentType.objects.filter(app_label=app_label, model=model_name).first()
-                qs = qs.filter(content_type=ct) if ct else qs.none()
+                qs = of_content_type(qs, label)
         if params.get("action"):
             qs = qs.filter(action=params["action"])
         if params.get("actor", "").isdigit():

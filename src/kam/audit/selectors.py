@@ -26,6 +26,13 @@ def model_for_label(label: str) -> type[models.Model] | None:
     return model if model in REGISTRY else None
 
 
+def of_content_type(entries: QuerySet[AuditEntry], label: str) -> QuerySet[AuditEntry]:
+    """``entries`` of the record type ``"app_label.model"`` (none for an unknown type)."""
+    app_label, _sep, model_name = label.partition(".")
+    ct = ContentType.objects.filter(app_label=app_label, model=model_name).first()
+    return entries.filter(content_type=ct) if ct else entries.none()
+
+
 def record_history(user: Any, model: type[models.Model], object_id: Any) -> QuerySet[AuditEntry] | None:
     """The history of one record, or ``None`` when ``user`` may not see it.
 

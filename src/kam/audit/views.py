@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -15,7 +14,7 @@ from kam.core.views import ObjectListView
 
 from .models import AuditAction, AuditEntry
 from .registry import REGISTRY
-from .selectors import model_for_label, present, record_history
+from .selectors import model_for_label, of_content_type, present, record_history
 
 
 def registered_types() -> list[tuple[str, str]]:
@@ -37,9 +36,7 @@ class AuditEntryListView(ObjectListView):
         get = self.request.GET
         label = get.get("content_type", "")
         if label:
-            app_label, _sep, model_name = label.partition(".")
-            ct = ContentType.objects.filter(app_label=app_label, model=model_name).first()
-            qs = qs.filter(content_type=ct) if ct else qs.none()
+            qs = of_content_type(qs, label)
         if get.get("action") in AuditAction.values:
             qs = qs.filter(action=get["action"])
         if get.get("object_id"):

@@ -188,11 +188,12 @@ class Duplicate:
 
 
 def similar_customers(name: str, *, exclude_pk: int | None = None, limit: int = 10,
-                      threshold: float = SIMILARITY_THRESHOLD) -> list[Duplicate]:
+                      threshold: float = SIMILARITY_THRESHOLD, city: OrgUnit | None = None) -> list[Duplicate]:
     """Customers whose name is the same or very close to ``name`` (after normalising), best first.
 
     Candidates are found through the indexed normalised name (same key, or sharing its first
     characters) and then scored with a similarity ratio, so it stays fast with many customers.
+    ``city`` limits the search to one city's customers (the registration lookups, R-CUST-3).
     """
     key = normalise_name(name)
     if len(key) < 2:
@@ -201,6 +202,8 @@ def similar_customers(name: str, *, exclude_pk: int | None = None, limit: int = 
     base = Customer.objects.select_related("city", "county")
     if exclude_pk:
         base = base.exclude(pk=exclude_pk)
+    if city is not None:
+        base = base.filter(city=city)
     # Index range scans only (no LIKE '%…%'): the same key, then ever shorter shared beginnings.
     for c in base.filter(name_key=key)[:50]:
         candidates[c.pk] = c
@@ -269,9 +272,8 @@ def registration_candidates(user: Any, text: str, limit: int = 20) -> list[tuple
     city = region_of(getattr(user, "org_unit", None), OrgLevel.CITY)
     found: dict[int, tuple[Customer, float | None]] = {}
     if city is not None and has_perm(user, REGISTRATION_MODULE, "change"):
-        for d in similar_customers(text, limit=limit):
-            if d.customer.city_id == city.pk:
-                found[d.customer.pk] = (d.customer, d.ratio)
+        for d in similar_customers(text, limit=limit, city=city):
+            found[d.customer.pk] = (d.customer, d.ratio)
     for c in matches:
         found.setdefault(c.pk, (c, None))
     return list(found.values())[:limit]

@@ -86,6 +86,16 @@ def customer_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
+def known_customer_rows(customer: Customer) -> list[tuple[str, Any]]:
+    """A stored customer's basic information as labelled rows."""
+    return customer_rows({**customer.__dict__, "county": customer.county_id})
+
+
+def _int_param(value: Any) -> int | None:
+    """A primary key from a query or form parameter, or None when it is not a number."""
+    return int(value) if str(value or "").isdigit() else None
+
+
 def relationship_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
     department = OrgUnit.objects.filter(pk=data.get("department")).first() if data.get("department") else None
     manager = User.objects.filter(pk=data.get("manager")).first() if data.get("manager") else None
@@ -101,8 +111,10 @@ def relationship_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
-def _put_errors(forms_by_field: list, exc: ValidationError) -> None:
+def _put_errors(forms_by_field: list, exc: ValidationError | PermissionDenied) -> None:
     """Show a service's errors on whichever form has the named field (else on the first form)."""
+    if not isinstance(exc, ValidationError):
+        exc = ValidationError(str(exc))
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     for field, msgs in errors.items():
         target = next((f for f in forms_by_field if field in f.fields), forms_by_field[0])
@@ -136,7 +148,7 @@ class CustomerDetailView(ObjectDetailView):
 
     def get_field_rows(self, obj: models.Model) -> list[tuple[str, Any]]:
         c: Customer = obj  # type: ignore[assignment]
-        rows = customer_rows({**c.__dict__, "county": c.county_id})
+        rows = known_customer_rows(c)
         rows.insert(1, (_("Key-customer number"), c.key_number or ""))
         rows.insert(6, (_("City"), c.city.name))
         rows += [(_("Status"), c.status_label), (_("Owning unit"), c.org_unit.full_name)]
@@ -352,7 +364,7 @@ class RegistrationApplyView(_WizardMixin, ModuleViewMixin, TemplateView):
         return city
 
     def known_customer(self, pk: Any) -> Customer | None:
-        if not str(pk or "").isdigit():
+        if _int_param(pk) is None:
             return None
         return Customer.objects.filter(pk=pk, city=self.city()).select_related("city", "county").first()
 
@@ -366,7 +378,7 @@ class RegistrationApplyView(_WizardMixin, ModuleViewMixin, TemplateView):
         if customer is not None:
             form = RelationshipForm(city=city, customer_pk=customer.pk)
             return self.render_step("relationship", customer=customer,
-                                    customer_rows=customer_rows({**customer.__dict__, "county": customer.county_id}),
+                                    customer_rows=known_customer_rows(customer),
                                     form=form, wizard=self.dump_wizard({"customer": customer.pk}))
         if request.GET.get("new"):
             form = CustomerDataForm(city=city, initial={"name": request.GET.get("name", "")})
@@ -389,15 +401,15 @@ class RegistrationApplyView(_WizardMixin, ModuleViewMixin, TemplateView):
                 else:
                     return self.render_step(
                         "relationship", customer_rows=customer_rows(data), form=RelationshipForm(city=city),
-                        duplicates=selectors.similar_customers(data["name"]),
+                        duplicates=selectors.similar_customers(data["name"], city=city),
                         wizard=self.dump_wizard({"customer_data": data}))
             return self.render_step("customer", form=form)
         wizard = self.load_wizard()
         customer = self.known_customer(wizard.get("customer"))
         form = RelationshipForm(request.POST, city=city, customer_pk=customer.pk if customer else None)
         context = {"customer": customer, "wizard": request.POST.get("wizard", ""), "form": form,
-                   "customer_rows": customer_rows(wizard.get("customer_data") or (
-                       {**customer.__dict__, "county": customer.county_id} if customer else {}))}
+                   "customer_rows": (customer_rows(wizard.get("customer_data")) if wizard.get("customer_data")
+                                     else known_customer_rows(customer) if customer else customer_rows({}))}
         if form.is_valid():
             try:
                 registration = services.registration_submit(
@@ -708,8 +720,8 @@ class AccessRequestCreateView(ModuleViewMixin, TemplateView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         name = request.GET.get("name", "")
-        customer = Customer.objects.filter(pk=request.GET.get("customer") or 0).first() if str(
-            request.GET.get("customer") or "").isdigit() else None
+        pk = _int_param(request.GET.get("customer"))
+        customer = Customer.objects.filter(pk=pk).first() if pk is not None else None
         form = AccessRequestForm(initial={"customer": customer.pk, "content": AccessContent.ALL}) if customer else None
         return self.render_page(name=name, found=self.found(name), customer=customer, form=form)
 
@@ -733,7 +745,23 @@ class AccessRequestCreateView(ModuleViewMixin, TemplateView):
         return self.render_page(customer=customer, form=form, found=[])
 
 
-class SharedListView(ObjectListView):
+class _OwnRequestsMixin:
+    """共享客户信息查看 pages: the user's own data-access requests only."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(applicant=self.request.user)  # type: ignore[misc]
+
+
+class _AccessReviewMixin:
+    """Data-access approval pages: the requests the user may decide, and those they decided."""
+
+    def get_queryset(self):
+        user = self.request.user  # type: ignore[attr-defined]
+        return super().get_queryset().filter(  # type: ignore[misc]
+            selectors.access_review_q(user) | models.Q(approver_id=user.pk))
+
+
+class SharedListView(_OwnRequestsMixin, ObjectListView):
     """共享客户信息查看: the user's own data-access requests with their status."""
 
     model = AccessRequest
@@ -745,11 +773,8 @@ class SharedListView(ObjectListView):
     default_sort = "-requested_at"
     create_url_name = "customers:access_request_create"
 
-    def get_queryset(self):
-        return super().get_queryset().filter(applicant=self.request.user)
 
-
-class SharedDetailView(ObjectDetailView):
+class SharedDetailView(_OwnRequestsMixin, ObjectDetailView):
     """One request: its status and — only once approved and while valid — exactly the granted
     content (basic information, business information, or both) (R-CUST-5)."""
 
@@ -758,9 +783,6 @@ class SharedDetailView(ObjectDetailView):
     template_name = "customers/shared_detail.html"
     select_related = ("customer", "customer__city", "customer__county", "applicant", "approver")
     list_url_name = "customers:shared_list"
-
-    def get_queryset(self):
-        return super().get_queryset().filter(applicant=self.request.user)
 
     def get_title(self) -> str:
         return _("Shared customer information: %(name)s") % {"name": self.get_object().customer.name}
@@ -791,7 +813,7 @@ class SharedDetailView(ObjectDetailView):
             show_basic=AccessContent.BASIC in opened,
             show_business=AccessContent.BUSINESS in opened,
             basic_rows=[(_("Key-customer number"), customer.key_number or ""), (_("City"), customer.city.name),
-                        *customer_rows({**customer.__dict__, "county": customer.county_id})]
+                        *known_customer_rows(customer)]
             if AccessContent.BASIC in opened else [],
             relationships=list(Relationship.objects.restrict(self.request.user, "view").filter(customer=customer)
                                .select_related("department", "manager").prefetch_related("business_lines"))
@@ -808,7 +830,7 @@ def _covers(content: str) -> set[str]:
     return {content} if content else set()
 
 
-class AccessReviewListView(ObjectListView):
+class AccessReviewListView(_AccessReviewMixin, ObjectListView):
     """Data-access approval: the pending requests the user decides, and those decided."""
 
     model = AccessRequest
@@ -820,22 +842,15 @@ class AccessReviewListView(ObjectListView):
     select_related = ("customer", "applicant")
     default_sort = "-requested_at"
 
-    def get_queryset(self):
-        user = self.request.user
-        return super().get_queryset().filter(
-            selectors.access_review_q(user) | models.Q(approver_id=user.pk))
 
-
-class AccessReviewView(ObjectMixin, TemplateView):
+class AccessReviewView(_AccessReviewMixin, ObjectMixin, TemplateView):
     model = AccessRequest
     module = ACCESS_REVIEW_MODULE
     action = "change"
     template_name = "customers/access_review.html"
 
     def get_queryset(self):
-        user = self.request.user
-        return super().get_queryset().filter(
-            selectors.access_review_q(user) | models.Q(approver_id=user.pk)).select_related("customer", "applicant")
+        return super().get_queryset().select_related("customer", "applicant")
 
     def render_page(self, approve_form=None, reject_form=None) -> HttpResponse:
         obj = self.get_object()
@@ -859,7 +874,7 @@ class AccessReviewView(ObjectMixin, TemplateView):
                 try:
                     services.access_request_reject(user=request.user, request=obj, **form.cleaned_data)
                 except (ValidationError, PermissionDenied) as exc:
-                    _put_errors([form], exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+                    _put_errors([form], exc)
                 else:
                     messages.success(request, _("The request has been rejected."))
                     return HttpResponseRedirect(reverse("customers:access_review_list"))
@@ -874,7 +889,7 @@ class AccessReviewView(ObjectMixin, TemplateView):
                                                 granted_content=form.cleaned_data["granted_content"],
                                                 expires_at=expires, opinion=form.cleaned_data.get("opinion", ""))
             except (ValidationError, PermissionDenied) as exc:
-                _put_errors([form], exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+                _put_errors([form], exc)
             else:
                 messages.success(request, _("The request has been approved."))
                 return HttpResponseRedirect(reverse("customers:access_review_list"))
@@ -923,8 +938,8 @@ class ManagerOptionsView(ModuleViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         city = selectors.region_of(self.request.user.org_unit, OrgLevel.CITY)
-        department = OrgUnit.objects.filter(pk=self.request.GET.get("department") or 0).first() if str(
-            self.request.GET.get("department") or "").isdigit() else None
+        pk = _int_param(self.request.GET.get("department"))
+        department = OrgUnit.objects.filter(pk=pk).first() if pk is not None else None
         if city is None and department is not None:
             city = selectors.region_of(department, OrgLevel.CITY)
         form = RelationshipForm(self.request.GET, city=city) if city is not None else None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import tempfile
 from typing import Any
-from urllib.parse import urlencode
 
 from django.apps import apps
 from django.conf import settings
@@ -162,6 +161,17 @@ def import_run(*, batch: ImportBatch, data: bytes | None = None, progress: Any =
     return batch
 
 
+def import_batch_take_notes(*, user: Any, batch: ImportBatch) -> list[tuple[int, str]]:
+    """The notes of a finished batch (generated initial passwords) for the user who imported it,
+    by row — once: they are cleared as they are handed out, so no password stays stored in clear."""
+    if batch.user_id != getattr(user, "pk", None) or not batch.is_finished or not batch.notes:
+        return []
+    notes = sorted((int(k), v) for k, v in batch.notes.items())
+    ImportBatch.objects.filter(pk=batch.pk).update(notes={})
+    batch.notes = {}
+    return notes
+
+
 # ---- exports ----
 
 def export_queryset(spec: ExportSpec, user: Any, params: Any, request: Any = None, *,
@@ -192,10 +202,6 @@ def export_queryset(spec: ExportSpec, user: Any, params: Any, request: Any = Non
     return qs.order_by(*spec.ordering)
 
 
-def export_count(qs, limit: int) -> tuple[int, bool]:
-    return capped_count(qs, limit)
-
-
 def export_start(*, user: Any, spec_code: str, params: Any, request: Any = None,
                  queryset: Any = None, filterset: Any = None) -> dict[str, Any]:
     """Export what a list shows. Returns ``{"path": <temp file>, "rows": n}`` when written now, or
@@ -211,7 +217,7 @@ def export_start(*, user: Any, spec_code: str, params: Any, request: Any = None,
         qs = spec.with_related(queryset)
     else:
         qs = export_queryset(spec, user, params, request)
-    count, capped = export_count(qs, inline_export_rows())
+    count, capped = capped_count(qs, inline_export_rows())
     query = clean_query(params)
     if capped and jobs_available():
         from kam.jobs.services import job_start
@@ -288,7 +294,3 @@ def saved_view_delete(*, user: Any, view: SavedView) -> None:
     if view.user_id != user.pk and not user.is_superuser:
         raise PermissionDenied(_("Only the owner can delete a saved view."))
     view.delete()
-
-
-def query_string(params: dict[str, Any]) -> str:
-    return urlencode(params, doseq=True)

@@ -123,8 +123,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     return _render(request, "exchange/batch_detail.html", {
         "batch": batch, "job": _job_for(request, batch.job_id),
-        "show_notes": batch.user_id == request.user.pk,
-        "notes": sorted(((int(k), v) for k, v in (batch.notes or {}).items())),
+        "notes": services.import_batch_take_notes(user=request.user, batch=batch),
     })
 
 

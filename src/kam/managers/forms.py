@@ -122,35 +122,31 @@ class ProfileForm(ProfileFieldsMixin, KamForm):
         super().__init__(*args, **kwargs)
 
 
-class TrainingForm(KamForm):
+class _PeriodForm(KamForm):
+    """A training or work-experience row: a period plus the fields of the subclass."""
+
     start_date = forms.DateField(label=_("Start date"), widget=DateInput())
     end_date = forms.DateField(label=_("End date"), required=False, widget=DateInput())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date cannot lie before the start date."))
+        return data
+
+
+class TrainingForm(_PeriodForm):
     organiser = forms.CharField(label=_("Organiser"), max_length=100, required=False)
     course = forms.CharField(label=_("Course"), max_length=200)
     result = forms.CharField(label=_("Result / certificate"), max_length=200, required=False)
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        start, end = data.get("start_date"), data.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", _("The end date cannot lie before the start date."))
-        return data
 
-
-class ExperienceForm(KamForm):
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
-    end_date = forms.DateField(label=_("End date"), required=False, widget=DateInput())
+class ExperienceForm(_PeriodForm):
     employer = forms.CharField(label=_("Employer"), max_length=200)
     position = forms.CharField(label=_("Position"), max_length=100, required=False)
     description = forms.CharField(label=_("Work description"), max_length=2000, required=False,
                                   widget=forms.Textarea(attrs={"rows": 2}))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        start, end = data.get("start_date"), data.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", _("The end date cannot lie before the start date."))
-        return data
 
 
 class ConfirmForm(KamForm):

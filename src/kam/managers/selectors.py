@@ -9,13 +9,6 @@ from kam.org.models import BusinessLine, OrgUnit
 from .models import AccountManager, AccountManagerQuerySet, Training, WorkExperience
 
 
-def manager_queryset(user: Any, action: str = "view") -> AccountManagerQuerySet:
-    """The profiles ``user`` may ``action``, with what a list row shows."""
-    return (AccountManager.objects.restrict(user, action)
-            .select_related("user", "user__org_unit")
-            .prefetch_related("business_lines"))
-
-
 def active_managers(user: Any, action: str = "view", *, org_unit: OrgUnit | None = None,
                     business_line: BusinessLine | None = None) -> AccountManagerQuerySet:
     """The managers ``user`` may offer for new work, customers or templates: in scope and

@@ -91,24 +91,24 @@ def _check_period(start: dt.date | None, end: dt.date | None) -> None:
         raise ValidationError({"end_date": _("The end date cannot lie before the start date.")})
 
 
-def _build_training(manager: AccountManager, data: Mapping[str, Any]) -> Training:
-    unknown = set(data) - set(TRAINING_FIELDS)
+def _build_row(model: type[Training] | type[WorkExperience], allowed: tuple[str, ...], manager: AccountManager,
+               data: Mapping[str, Any]) -> Any:
+    """An unsaved training or work-experience row of ``manager``, validated."""
+    unknown = set(data) - set(allowed)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("Unknown field.")})
-    row = Training(manager=manager, **data)
+    row = model(manager=manager, **data)
     row.full_clean(exclude=["manager"])
     _check_period(row.start_date, row.end_date)
     return row
+
+
+def _build_training(manager: AccountManager, data: Mapping[str, Any]) -> Training:
+    return _build_row(Training, TRAINING_FIELDS, manager, data)
 
 
 def _build_experience(manager: AccountManager, data: Mapping[str, Any]) -> WorkExperience:
-    unknown = set(data) - set(EXPERIENCE_FIELDS)
-    if unknown:
-        raise ValidationError({sorted(unknown)[0]: _("Unknown field.")})
-    row = WorkExperience(manager=manager, **data)
-    row.full_clean(exclude=["manager"])
-    _check_period(row.start_date, row.end_date)
-    return row
+    return _build_row(WorkExperience, EXPERIENCE_FIELDS, manager, data)
 
 
 def _manager_role() -> Role | None:

@@ -469,4 +469,4 @@ class ManagerCreateView(ModuleViewMixin, TemplateView):
     def _row(self, form_class, row: dict[str, Any]) -> dict[str, Any]:
         form = form_class(row, user=self.request.user)
         form.is_valid()
-        return {k: v for k, v in form.cleaned_data.items()}
+        return dict(form.cleaned_data)

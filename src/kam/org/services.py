@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, ProtectedError, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
@@ -28,9 +28,43 @@ from .models import (
     Role,
     User,
 )
+from .permissions import has_perm
 
 # The region level a region node must have under a parent of a given level.
 _CHILD_LEVEL = {None: OrgLevel.PROVINCE, OrgLevel.PROVINCE: OrgLevel.CITY, OrgLevel.CITY: OrgLevel.COUNTY}
+
+
+def _check_change(user: Any | None, obj: Any) -> None:
+    """``check_in_scope(user, obj, "change")``; no ``user`` (demo, imports by the system) skips it."""
+    if user is not None:
+        check_in_scope(user, obj, "change")
+
+
+def _create(user: Any | None, obj: Any) -> Any:
+    """Validate and save a new catalogue record, then check it lies in ``user``'s scope."""
+    obj.full_clean()
+    obj.save()
+    _check_change(user, obj)
+    return obj
+
+
+def _update(user: Any | None, obj: Any, fields: dict[str, Any]) -> Any:
+    """Check scope, set ``fields``, validate and save a catalogue record."""
+    _check_change(user, obj)
+    for key, value in fields.items():
+        setattr(obj, key, value)
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+def _delete_protected(obj: Any, message: str) -> None:
+    """Delete ``obj``; a ``ProtectedError`` (records still refer to it) becomes ``message``."""
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError as exc:
+        raise ValidationError(message) from exc
 
 
 def _validate_placement(*, kind: str, level: str, parent: OrgUnit | None) -> None:
@@ -67,15 +101,13 @@ def org_unit_create(*, user: Any | None = None, name: str, code: str, parent: Or
     unit.full_clean(exclude=["path", "depth"])
     unit.save()
     _set_path(unit)
-    if user is not None:
-        check_in_scope(user, unit, "change")
+    _check_change(user, unit)
     return unit
 
 
 @transaction.atomic
 def org_unit_update(*, user: Any | None = None, unit: OrgUnit, **fields: Any) -> OrgUnit:
-    if user is not None:
-        check_in_scope(user, unit, "change")
+    _check_change(user, unit)
     new_parent = fields.pop("parent", unit.parent)
     for key, value in fields.items():
         setattr(unit, key, value)
@@ -93,10 +125,9 @@ def org_unit_move(*, user: Any | None = None, unit: OrgUnit, new_parent: OrgUnit
     """Move ``unit`` and its whole subtree under ``new_parent``; every path below is rewritten
     in one UPDATE so the tree stays consistent."""
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
-    if user is not None:
-        check_in_scope(user, unit, "change")
-        if new_parent is not None:
-            check_in_scope(user, new_parent, "change")
+    _check_change(user, unit)
+    if new_parent is not None:
+        _check_change(user, new_parent)
     if new_parent is not None and new_parent.path.startswith(unit.path):
         raise ValidationError({"parent": _("A unit cannot be moved under itself or one of its descendants.")})
     _validate_placement(kind=unit.kind, level=unit.level, parent=new_parent)
@@ -114,8 +145,7 @@ def org_unit_move(*, user: Any | None = None, unit: OrgUnit, new_parent: OrgUnit
 
 @transaction.atomic
 def org_unit_delete(*, user: Any | None = None, unit: OrgUnit) -> None:
-    if user is not None:
-        check_in_scope(user, unit, "change")
+    _check_change(user, unit)
     if unit.children.exists():
         raise ValidationError(_("This unit still has sub-units; move or delete them first."))
     if unit.users.exists():
@@ -123,8 +153,13 @@ def org_unit_delete(*, user: Any | None = None, unit: OrgUnit) -> None:
     unit.delete()
 
 
-def _check_password(password: str, user: User | None = None) -> None:
-    validate_password(password, user=user)
+def _check_roles_change(actor: Any | None, roles: list[Role] | None, current: set[int]) -> None:
+    """Giving or taking roles is granting permissions (R-PERM-1): it needs "change" on roles."""
+    if actor is None or roles is None or {r.pk for r in roles} == current:
+        return
+    if not has_perm(actor, "roles", "change"):
+        raise ValidationError({"roles": _("Assigning roles needs the “add / delete / modify” permission "
+                                          "of roles and permissions.")})
 
 
 @transaction.atomic
@@ -136,6 +171,8 @@ def user_create(*, actor: Any | None = None, username: str, name: str, org_unit:
     ``password_hash``: the already hashed ``password`` (``make_password``), for imports that give
     many users the same initial password and hash it once.
     """
+    roles = list(roles)
+    _check_roles_change(actor, roles, set())
     user = User(username=username, name=name, org_unit=org_unit, superior=superior,
                 must_change_password=must_change_password, **fields)
     user.full_clean(exclude=["password"])
@@ -145,16 +182,17 @@ def user_create(*, actor: Any | None = None, username: str, name: str, org_unit:
         user.set_password(password)
     user.save()
     user.roles.set(list(roles))
-    if actor is not None:
-        check_in_scope(actor, user, "change")
+    _check_change(actor, user)
     return user
 
 
 @transaction.atomic
 def user_update(*, actor: Any | None = None, user: User, roles: Iterable[Role] | None = None,
                 **fields: Any) -> User:
-    if actor is not None:
-        check_in_scope(actor, user, "change")
+    _check_change(actor, user)
+    if roles is not None:
+        roles = list(roles)
+        _check_roles_change(actor, roles, set(user.roles.values_list("pk", flat=True)))
     for key, value in fields.items():
         setattr(user, key, value)
     if user.superior_id == user.pk:
@@ -163,16 +201,14 @@ def user_update(*, actor: Any | None = None, user: User, roles: Iterable[Role] |
     user.save()
     if roles is not None:
         user.roles.set(list(roles))
-    if actor is not None:
-        check_in_scope(actor, user, "change")
+    _check_change(actor, user)
     return user
 
 
 @transaction.atomic
 def user_reset_password(*, actor: Any | None = None, user: User, password: str) -> User:
     """An administrator sets a new one-time password; the user must change it at next login."""
-    if actor is not None:
-        check_in_scope(actor, user, "change")
+    _check_change(actor, user)
     user.set_password(password)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
@@ -186,7 +222,7 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     if old_password == new_password:
         raise ValidationError({"new_password": _("The new password must differ from the current one.")})
     try:
-        _check_password(new_password, user)
+        validate_password(new_password, user=user)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.error_list}) from exc
     user.set_password(new_password)
@@ -202,16 +238,11 @@ def user_delete(*, actor: Any | None = None, user: User) -> None:
         check_in_scope(actor, user, "change")
         if actor.pk == user.pk:
             raise ValidationError(_("You cannot delete your own account."))
-    from django.db.models import ProtectedError
-
-    try:
-        with transaction.atomic():
-            user.delete()
-    except ProtectedError as exc:
-        raise ValidationError(
-            _("This user still has business records (e.g. an account-manager profile); disable the account "
-              "instead of deleting it.")
-        ) from exc
+    _delete_protected(
+        user,
+        _("This user still has business records (e.g. an account-manager profile); disable the account "
+          "instead of deleting it."),
+    )
 
 
 @transaction.atomic
@@ -243,31 +274,21 @@ def grant_set(*, role: Role, module: str, can_view: bool = True, can_change: boo
 @transaction.atomic
 def role_create(*, user: Any | None = None, code: str, name: str, description: str = "",
                 enabled: bool = True, sort_order: int = 0) -> Role:
-    role = Role(code=code, name=name, description=description, enabled=enabled, sort_order=sort_order)
-    role.full_clean()
-    role.save()
-    if user is not None:
-        check_in_scope(user, role, "change")
-    return role
+    return _create(user, Role(code=code, name=name, description=description, enabled=enabled,
+                              sort_order=sort_order))
 
 
 @transaction.atomic
 def role_update(*, user: Any | None = None, role: Role, **fields: Any) -> Role:
-    if user is not None:
-        check_in_scope(user, role, "change")
+    _check_change(user, role)
     if role.builtin and "code" in fields and fields["code"] != role.code:
         raise ValidationError({"code": _("The code of a built-in role cannot be changed.")})
-    for key, value in fields.items():
-        setattr(role, key, value)
-    role.full_clean()
-    role.save()
-    return role
+    return _update(None, role, fields)  # scope checked above
 
 
 @transaction.atomic
 def role_delete(*, user: Any | None = None, role: Role) -> None:
-    if user is not None:
-        check_in_scope(user, role, "change")
+    _check_change(user, role)
     if role.builtin:
         raise ValidationError(_("Built-in roles cannot be deleted."))
     role.delete()
@@ -275,77 +296,43 @@ def role_delete(*, user: Any | None = None, role: Role) -> None:
 
 @transaction.atomic
 def grant_delete(*, user: Any | None = None, grant: Grant) -> None:
-    if user is not None:
-        check_in_scope(user, grant, "change")
+    _check_change(user, grant)
     grant.delete()
-
-
-def _delete_protected(obj: Any, message: str) -> None:
-    from django.db.models import ProtectedError
-
-    try:
-        with transaction.atomic():
-            obj.delete()
-    except ProtectedError as exc:
-        raise ValidationError(message) from exc
 
 
 @transaction.atomic
 def business_line_create(*, user: Any | None = None, code: str, name: str, sort_order: int = 0,
                          enabled: bool = True) -> BusinessLine:
-    line = BusinessLine(code=code, name=name, sort_order=sort_order, enabled=enabled)
-    line.full_clean()
-    line.save()
-    if user is not None:
-        check_in_scope(user, line, "change")
-    return line
+    return _create(user, BusinessLine(code=code, name=name, sort_order=sort_order, enabled=enabled))
 
 
 @transaction.atomic
 def business_line_update(*, user: Any | None = None, line: BusinessLine, **fields: Any) -> BusinessLine:
-    if user is not None:
-        check_in_scope(user, line, "change")
-    for key, value in fields.items():
-        setattr(line, key, value)
-    line.full_clean()
-    line.save()
-    return line
+    return _update(user, line, fields)
 
 
 @transaction.atomic
 def business_line_delete(*, user: Any | None = None, line: BusinessLine) -> None:
-    if user is not None:
-        check_in_scope(user, line, "change")
+    _check_change(user, line)
     _delete_protected(line, _("This business line is still in use; disable it instead."))
 
 
 @transaction.atomic
 def business_type_create(*, user: Any | None = None, line: BusinessLine, code: str, name: str,
                          sort_order: int = 0, enabled: bool = True) -> BusinessType:
-    business_type = BusinessType(line=line, code=code, name=name, sort_order=sort_order, enabled=enabled)
-    business_type.full_clean()
-    business_type.save()
-    if user is not None:
-        check_in_scope(user, business_type, "change")
-    return business_type
+    return _create(user, BusinessType(line=line, code=code, name=name, sort_order=sort_order,
+                                      enabled=enabled))
 
 
 @transaction.atomic
 def business_type_update(*, user: Any | None = None, business_type: BusinessType,
                          **fields: Any) -> BusinessType:
-    if user is not None:
-        check_in_scope(user, business_type, "change")
-    for key, value in fields.items():
-        setattr(business_type, key, value)
-    business_type.full_clean()
-    business_type.save()
-    return business_type
+    return _update(user, business_type, fields)
 
 
 @transaction.atomic
 def business_type_delete(*, user: Any | None = None, business_type: BusinessType) -> None:
-    if user is not None:
-        check_in_scope(user, business_type, "change")
+    _check_change(user, business_type)
     _delete_protected(business_type, _("This business type is still in use; disable it instead."))
 
 
@@ -354,8 +341,7 @@ def role_grants_save(*, user: Any | None = None, role: Role, grants: dict[str, d
     """Save a role's grants from the grants editor: ``{module: grant fields}``; ``None`` (no
     action granted) removes the module's grant. All or nothing: errors are collected per module
     as ``"<module>.<field>"`` keys of one ``ValidationError``, and nothing is saved."""
-    if user is not None:
-        check_in_scope(user, role, "change")
+    _check_change(user, role)
     errors: dict[str, list[str]] = {}
     for module, fields in grants.items():
         try:

@@ -508,7 +508,8 @@ class RoleGrantsView(ObjectMixin, TemplateView):
 
     def build_forms(self, data=None) -> list[GrantRowForm]:
         role = self.get_object()
-        grants = {g.module: g for g in Grant.objects.filter(role=role).prefetch_related("custom_units")}
+        grants = {g.module: g for g in Grant.objects.restrict(self.request.user, "change").filter(role=role)
+                  .prefetch_related("custom_units")}
         selected = {u.pk for g in grants.values() for u in g.custom_units.all()}
         forms = []
         for module in _ordered_modules():

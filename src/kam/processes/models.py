@@ -121,6 +121,10 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# The statuses in which a task waits for its assignee (待办).
+OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED)
+
+
 class TaskOutcome(models.TextChoices):
     APPROVE = "approve", pgettext_lazy("process", "Approve")
     REJECT = "reject", _("Reject")
@@ -169,7 +173,7 @@ class HumanTask(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (TaskStatus.OPEN, TaskStatus.CLAIMED)
+        return self.status in OPEN_TASK_STATUSES
 
 
 class EventAction(models.TextChoices):

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from .models import EventAction, HumanTask, ProcessInstance, TaskEvent, TaskStatus
+from .models import OPEN_TASK_STATUSES, EventAction, HumanTask, ProcessInstance, TaskEvent, TaskStatus
 
-OPEN = (TaskStatus.OPEN, TaskStatus.CLAIMED)
+OPEN = OPEN_TASK_STATUSES
 # Lists never load the engine state nor the diagram (loaded only when the engine advances).
 TASK_LIST_DEFER = ("instance__engine_state", "instance__version__bpmn_xml")
 INSTANCE_LIST_DEFER = ("engine_state", "version__bpmn_xml")

@@ -10,7 +10,9 @@ the task has already been handled.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,6 +33,7 @@ from . import assignees, engine
 from .models import (
     DESIGN_MODULE,
     MODULE,
+    OPEN_TASK_STATUSES,
     EventAction,
     HumanTask,
     InstanceStatus,
@@ -45,7 +48,7 @@ from .models import (
     VersionStatus,
 )
 
-OPEN = (TaskStatus.OPEN, TaskStatus.CLAIMED)
+OPEN = OPEN_TASK_STATUSES
 ALREADY_HANDLED = gettext_noop("This task has already been handled.")
 
 # Sent after an instance ends (completed / rejected / withdrawn / cancelled), inside the
@@ -246,10 +249,15 @@ def _lock(task: HumanTask) -> tuple[ProcessInstance, HumanTask]:
     return instance, locked
 
 
-def _check_actionable(user: User, task: HumanTask, expected_version: int | None) -> None:
+def _check_open(task: HumanTask, expected_version: int | None) -> None:
+    """The task still waits for an answer (and is the version the caller saw)."""
     if not task.is_open or task.instance.status != InstanceStatus.RUNNING or (
             expected_version is not None and task.version != expected_version):
         raise ValidationError(_(ALREADY_HANDLED))
+
+
+def _check_actionable(user: User, task: HumanTask, expected_version: int | None) -> None:
+    _check_open(task, expected_version)
     if task.assignee_id != user.pk:
         raise PermissionDenied(_("This task is not assigned to you."))
 
@@ -336,9 +344,7 @@ def task_transfer(*, user: User, task: HumanTask, to_user: User, opinion: str = 
         instance, task = _lock(task)
         if task.assignee_id != user.pk:
             check_in_scope(user, task, "change")  # someone else's task: a process administrator only
-        if not task.is_open or instance.status != InstanceStatus.RUNNING or (
-                expected_version is not None and task.version != expected_version):
-            raise ValidationError(_(ALREADY_HANDLED))
+        _check_open(task, expected_version)
         if to_user.pk == task.assignee_id:
             raise ValidationError({"to_user": _("The task is already assigned to this user.")})
         task.assignee = to_user
@@ -446,9 +452,9 @@ def instance_withdraw(*, user: User, instance: ProcessInstance, opinion: str = "
 
 def instance_urge(*, user: User, instance: ProcessInstance) -> int:
     """催办 by the submitter: a reminder on every open task of the instance; returns how many."""
-    if instance.starter_id != user.pk:
-        check_in_scope(user, instance, "change")
     with transaction.atomic():
+        if instance.starter_id != user.pk:
+            check_in_scope(user, instance, "change")
         tasks = list(HumanTask.objects.filter(instance=instance, status__in=OPEN))
         for task in tasks:
             _event(instance, EventAction.REMIND, actor=user, task=task, target=task.assignee)
@@ -459,9 +465,6 @@ def instance_urge(*, user: User, instance: ProcessInstance) -> int:
 
 
 def _worker_name() -> str:
-    import os
-    import threading
-
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:100]
 
 

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kam.core import clock
 from kam.core.tables import KamTable
 
 from .models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskEvent
@@ -41,8 +42,6 @@ class TaskTable(KamTable):
                   "completed_at")
 
     def render_due_at(self, value, record):
-        from kam.core import clock
-
         if record.is_open and value < clock.now():
             return format_html('<span class="text-danger fw-semibold">{} <i class="bi bi-alarm"></i></span>',
                                value.strftime("%Y-%m-%d %H:%M"))

@@ -32,12 +32,29 @@ from .models import (
     TaskStatus,
     VersionStatus,
 )
-from .selectors import INSTANCE_LIST_DEFER, TASK_LIST_DEFER, copied_to, instances_visible, tasks_visible
+from .selectors import (
+    INSTANCE_LIST_DEFER,
+    OPEN,
+    TASK_LIST_DEFER,
+    copied_to,
+    instances_visible,
+    tasks_done,
+    tasks_todo,
+    tasks_visible,
+)
 from .tables import CopyTable, DefinitionTable, InstanceTable, TaskTable
 
 
 def _messages_of(exc: ValidationError) -> str:
     return " ".join(exc.messages)
+
+
+def _active_user(username: str) -> User:
+    """The active user with this account number (the target of 转办 / 委派 / 抄送 / 加签)."""
+    to_user = User.objects.filter(username=username.strip(), is_active=True).first()
+    if to_user is None:
+        raise ValidationError({"to_user": _("No active user with this account number.")})
+    return to_user
 
 
 class AnyUserMixin:
@@ -66,11 +83,7 @@ class TaskListView(AnyUserMixin, ObjectListView):
         return _("My done tasks") if self.get_tab() == "done" else _("My to-do tasks")
 
     def get_queryset(self):
-        qs = tasks_visible(self.request.user).filter(assignee_id=self.request.user.pk).select_related(
-            "instance__version__definition", "instance__starter").defer(*TASK_LIST_DEFER)
-        if self.get_tab() == "done":
-            return qs.filter(status=TaskStatus.DONE)
-        return qs.filter(status__in=(TaskStatus.OPEN, TaskStatus.CLAIMED))
+        return tasks_done(self.request.user) if self.get_tab() == "done" else tasks_todo(self.request.user)
 
     def get_sort(self) -> str:
         sort = super().get_sort()
@@ -119,8 +132,7 @@ class TaskDetailView(AnyUserMixin, ObjectDetailView):
             events=task.instance.events.select_related("actor", "target"),
             data_rows=_data_rows(task.instance.data),
             step_others=(HumanTask.objects.filter(instance=task.instance, engine_task_id=task.engine_task_id,
-                                                  status__in=(TaskStatus.OPEN, TaskStatus.CLAIMED,
-                                                              TaskStatus.PENDING))
+                                                  status__in=(*OPEN, TaskStatus.PENDING))
                          .exclude(pk=task.pk).select_related("assignee").order_by("seq"))
             if can_act else [],
         )
@@ -144,17 +156,13 @@ class TaskDetailView(AnyUserMixin, ObjectDetailView):
                 messages.success(request, _("Approver removed."))
                 return HttpResponseRedirect(reverse("processes:task_detail", args=[task.pk]))
             if action in ("add_before", "add_after"):
-                to_user = User.objects.filter(username=request.POST.get("to_user", "").strip(), is_active=True).first()
-                if to_user is None:
-                    raise ValidationError({"to_user": _("No active user with this account number.")})
+                to_user = _active_user(request.POST.get("to_user", ""))
                 services.task_add_signer(user=request.user, task=task, to_user=to_user,
                                          position=action.removeprefix("add_"), opinion=opinion)
                 messages.success(request, _("%(name)s was added as an approver.") % {"name": to_user.name})
                 return HttpResponseRedirect(reverse("processes:task_detail", args=[task.pk]))
             if action in ("transfer", "delegate", "cc"):
-                to_user = User.objects.filter(username=request.POST.get("to_user", "").strip(), is_active=True).first()
-                if to_user is None:
-                    raise ValidationError({"to_user": _("No active user with this account number.")})
+                to_user = _active_user(request.POST.get("to_user", ""))
                 if action == "transfer":
                     services.task_transfer(user=request.user, task=task, to_user=to_user, opinion=opinion,
                                            expected_version=version)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -31,7 +29,7 @@ from .filtersets import (
 from .middleware import operation
 from .models import Announcement, DictType, DictValue, LoginLog, OperationLog, Parameter, UserSession
 from .params import parse_value
-from .selectors import announcements_for
+from .selectors import announcements_for, live_only
 
 # ---------------------------------------------------------------------------------------------
 # Serializers
@@ -275,11 +273,7 @@ class OnlineSessionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
     module = "online_users"
 
     def get_queryset(self):
-        from django.contrib.sessions.models import Session
-
-        # Django expires sessions by the real time, so compare with it (not the business clock).
-        live = Session.objects.filter(session_key=OuterRef("session_key"), expire_date__gt=timezone.now())
-        return super().get_queryset().filter(Exists(live))
+        return live_only(super().get_queryset())
 
     @extend_schema(request=ForceLogoutSerializer, responses={204: None})
     @operation("强退", module="online_users")

@@ -52,13 +52,11 @@ class SystemConfig(AppConfig):
 
         register_demo_step(90, "system", system_demo)
 
-        from kam.core import registry
+        from kam.core.registry import register_home_panel
 
-        if hasattr(registry, "register_home_panel"):
-            from .views import announcements_home_panel
+        from .views import announcements_home_panel
 
-            registry.register_home_panel(5, "announcements", announcements_home_panel,
-                                         template="system/_announcements_home.html")
+        register_home_panel(5, "announcements", announcements_home_panel, template="system/_announcements_home.html")
 
         if apps.is_installed("kam.jobs"):
             from kam.jobs.scheduler import register_periodic

@@ -50,7 +50,6 @@ class DictValueForm(ServiceModelForm):
         help_texts = {"tag_colour": _("primary, success, info, warning, danger, secondary, dark or #rrggbb")}
 
 
-
 class ParameterForm(ServiceModelForm):
     class Meta:
         model = Parameter

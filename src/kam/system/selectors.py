@@ -110,10 +110,19 @@ def announcements_for(user, *, limit: int | None = None) -> QuerySet[Announcemen
     return qs[:limit] if limit else qs
 
 
-def online_sessions(user, action: str = "view") -> QuerySet[UserSession]:
-    """Sessions of the user's scope whose Django session has not expired."""
+def session_is_live() -> Exists:
+    """True for a ``UserSession`` row whose Django session has not expired (nor been cleared)."""
     from django.contrib.sessions.models import Session
 
     # Django expires sessions by the real time, so compare with it (not the business clock).
-    live = Session.objects.filter(session_key=OuterRef("session_key"), expire_date__gt=timezone.now())
-    return UserSession.objects.restrict(user, action).filter(Exists(live)).select_related("user", "user__org_unit")
+    return Exists(Session.objects.filter(session_key=OuterRef("session_key"), expire_date__gt=timezone.now()))
+
+
+def live_only(qs: QuerySet[UserSession]) -> QuerySet[UserSession]:
+    """``qs`` narrowed to the sessions whose Django session has not expired."""
+    return qs.filter(session_is_live())
+
+
+def online_sessions(user, action: str = "view") -> QuerySet[UserSession]:
+    """Sessions of the user's scope whose Django session has not expired."""
+    return live_only(UserSession.objects.restrict(user, action)).select_related("user", "user__org_unit")

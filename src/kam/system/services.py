@@ -388,12 +388,9 @@ def user_by_username(username: str):
 
 def online_sessions_purge() -> int:
     """Delete the rows of sessions Django has expired or cleared (``clearsessions``)."""
-    from django.contrib.sessions.models import Session
-    from django.db.models import Exists, OuterRef
-    from django.utils import timezone
+    from .selectors import session_is_live
 
-    live = Session.objects.filter(session_key=OuterRef("session_key"), expire_date__gt=timezone.now())
-    count, _details = UserSession.objects.filter(~Exists(live)).delete()
+    count, _details = UserSession.objects.filter(~session_is_live()).delete()
     return count
 
 
