@@ -8,6 +8,7 @@ and is shown only to users who hold the module's grant for the entry's action.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -152,3 +153,77 @@ def register_detail_panel(model_label: str, panel: DetailPanel) -> None:
     panels = DETAIL_PANELS.setdefault(model_label.lower(), [])
     panels[:] = [p for p in panels if p.name != panel.name] + [panel]
     panels.sort(key=lambda p: p.order)
+
+
+# --- task-list sources (工作列表) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TodoEntry:
+    """One line of a user's task list: something to do by ``due_at``.
+
+    ``key`` is stable within its source (e.g. ``"workitem:42"``) so a user can remove the line
+    from the list and it stays removed.
+    """
+
+    source: str
+    key: str
+    title: str
+    due_at: datetime | None = None
+    url: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TodoSource:
+    """A kind of thing that appears on users' task lists (work items, appointments, process tasks…).
+
+    ``entries(user, until)`` yields the user's own :class:`TodoEntry` items due before ``until``
+    (overdue ones included). ``events(user, start, until)`` (optional) yields events of this type
+    within the user's data scope (``.restrict(user, "view")``) — the event types users may
+    subscribe to with a lead time (R-WORK-4); a subscription never shows more than ``events``
+    returns for that user. A source is asked only when the user holds ``view`` on ``module``
+    (``None``: every logged-in user).
+    """
+
+    code: str
+    label: str | Promise
+    entries: object = None  # Callable[[User, datetime], Iterable[TodoEntry]] | None
+    events: object = None  # Callable[[User, datetime, datetime], Iterable[TodoEntry]] | None
+    module: str | None = None
+
+
+TODO_SOURCES: dict[str, TodoSource] = {}
+
+
+def register_todo_source(source: TodoSource) -> None:
+    """Register (or replace) a task-list source; see :class:`TodoSource`."""
+    TODO_SOURCES[source.code] = source
+
+
+# --- built-in assessment metrics -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuiltinMetric:
+    """A data-source metric (数据源指标) computed from the platform's own data.
+
+    ``compute(period)`` (``"YYYY-MM"``) returns ``{manager user id: Decimal value}`` for that month
+    — set-based, one or a few queries, never a per-manager loop. The assessment app keeps a
+    ``Metric`` row with ``source = builtin`` for each registered metric and stores the computed
+    values as the month's metric values before a computation run.
+    """
+
+    code: str
+    name: str | Promise
+    unit: str | Promise = ""
+    is_percentage: bool = False
+    compute: object = None  # Callable[[str], dict[int, Decimal]]
+
+
+BUILTIN_METRICS: dict[str, BuiltinMetric] = {}
+
+
+def register_builtin_metric(metric: BuiltinMetric) -> None:
+    """Register (or replace) a built-in metric; see :class:`BuiltinMetric`."""
+    BUILTIN_METRICS[metric.code] = metric
