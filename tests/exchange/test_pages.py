@@ -184,8 +184,8 @@ def test_large_exports_run_as_a_background_job_with_a_download_link(admin_client
     assert "progress-bar" in admin_client.get(resp["Location"]).content.decode()
     assert execute_job(job.pk) == JobStatus.SUCCEEDED
     page = admin_client.get(resp["Location"]).content.decode()
-    assert "共4行。" in page and f"/exchange/jobs/{job.pk}/download/" in page
-    rows = read_xlsx(body(admin_client.get(f"/exchange/jobs/{job.pk}/download/")))
+    assert "共4行。" in page and f"/jobs/{job.pk}/download/" in page
+    rows = read_xlsx(body(admin_client.get(f"/jobs/{job.pk}/download/")))
     assert sorted(r[1] for r in rows[1:]) == ["dept", "me", "other", "peer"]
 
 
@@ -247,7 +247,7 @@ def test_a_large_list_export_job_keeps_the_lists_filter_and_sort(admin_client, s
     job = Job.objects.get(kind="exchange.export")
     assert resp["Location"] == f"/exchange/jobs/{job.pk}/"
     execute_job(job.pk)
-    rows = read_xlsx(body(admin_client.get(f"/exchange/jobs/{job.pk}/download/")))
+    rows = read_xlsx(body(admin_client.get(f"/jobs/{job.pk}/download/")))
     assert [r[1] for r in rows[1:]] == ["peer", "other", "me", "dept"]
 
 

@@ -27,3 +27,21 @@ def test_r_perm_1_assigning_roles_needs_the_roles_change_grant_in_the_service(wo
     me = User.objects.get(pk=me.pk)  # grants are cached on the user object for one request
     services.user_update(actor=me, user=peer, roles=[admin_role])
     assert list(peer.roles.values_list("code", flat=True)) == ["admin"]
+
+
+@pytest.mark.django_db
+def test_r_perm_1_setting_a_grant_needs_change_on_roles_in_the_service(world):
+    from django.core.exceptions import PermissionDenied
+
+    from kam.org.models import Grant
+
+    me = world.user("me")
+    grant_role(me, "roles", "all", actions=("view",))
+    role = Role.objects.get(code="account_manager")
+    with pytest.raises(PermissionDenied):
+        services.grant_set(user=me, role=role, module="users", scope="all")
+    assert not Grant.objects.filter(role=role, module="users", scope="all").exists()
+    grant_role(me, "roles", "all", actions=("view", "change"))
+    me = User.objects.get(pk=me.pk)
+    grant = services.grant_set(user=me, role=role, module="users", scope="all")
+    assert grant.scope == "all"

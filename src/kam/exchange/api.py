@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import services
+from .filtersets import ImportBatchFilterSet
 from .models import ImportBatch, SavedView
 from .scenes import saved_views_for
 from .specs import MODES
@@ -91,9 +92,8 @@ class ImportListView(APIView):
     @extend_schema(operation_id="exchange_imports_list", responses=ImportBatchSerializer(many=True),
                    parameters=[OpenApiParameter("spec", str, description="only batches of this import")])
     def get(self, request):
-        qs = ImportBatch.objects.restrict(request.user, "view").select_related("user")
-        if request.query_params.get("spec"):
-            qs = qs.filter(spec=request.query_params["spec"])
+        qs = ImportBatchFilterSet(request.query_params,
+                                  queryset=ImportBatch.objects.restrict(request.user, "view").select_related("user")).qs
         return Response(ImportBatchSerializer(qs[:100], many=True).data)
 
     @extend_schema(request={"multipart/form-data": ImportCreateSerializer}, responses={201: ImportBatchSerializer})
@@ -123,8 +123,8 @@ class ImportReportView(APIView):
         batch = get_object_or_404(ImportBatch.objects.restrict(request.user, "view"), pk=pk)
         if not batch.error_report:
             raise Http404
-        name = f"{os.path.splitext(batch.file_name)[0]}-errors.xlsx"
-        return FileResponse(batch.error_report.open("rb"), as_attachment=True, filename=name, content_type=XLSX)
+        return FileResponse(batch.error_report.open("rb"), as_attachment=True,
+                            filename=services.error_report_file_name(batch), content_type=XLSX)
 
 
 class TemplateView(APIView):
@@ -137,7 +137,7 @@ class TemplateView(APIView):
         buffer = io.BytesIO()
         write_template(import_spec, buffer)
         buffer.seek(0)
-        return FileResponse(buffer, as_attachment=True, filename=f"{import_spec.code}-template.xlsx",
+        return FileResponse(buffer, as_attachment=True, filename=services.template_file_name(import_spec),
                             content_type=XLSX)
 
 

@@ -247,6 +247,16 @@ def export_file_name(spec: ExportSpec) -> str:
     return f"{spec.label}-{clock.now():%Y%m%d%H%M}.xlsx"
 
 
+def template_file_name(spec: ExportSpec) -> str:
+    """The download name of an import's template, e.g. ``用户-导入模板.xlsx``."""
+    return f"{spec.label}-{_('template')}.xlsx"
+
+
+def error_report_file_name(batch: ImportBatch) -> str:
+    """The download name of a batch's error report: the uploaded file's name + ``-错误``."""
+    return f"{os.path.splitext(batch.file_name)[0]}-{_('errors')}.xlsx"
+
+
 def export_run_job(job: Any, params: dict, progress: Any) -> dict:
     """The background export: writes the file and attaches it to the job."""
     spec = get_export_spec(params["spec"], job.created_by)

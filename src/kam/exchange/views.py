@@ -16,16 +16,18 @@ from django.template.loader import select_template
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from kam.core.pagination import paginate
-from kam.org.permissions import has_perm
+from kam.core.views import ObjectListView
 
 from . import services
+from .filtersets import ImportBatchFilterSet
 from .models import ImportBatch, SavedView
 from .scenes import scene_menu
 from .specs import MODES, get_spec
+from .tables import ImportBatchTable
 from .xlsx import write_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -80,7 +82,7 @@ def template_download(request: HttpRequest, spec: str) -> HttpResponse:
     buffer = io.BytesIO()
     write_template(import_spec, buffer)
     buffer.seek(0)
-    return _xlsx_response(buffer, f"{import_spec.label}-{_('template')}.xlsx")
+    return _xlsx_response(buffer, services.template_file_name(import_spec))
 
 
 def _batch(request: HttpRequest, pk: int) -> ImportBatch:
@@ -93,29 +95,21 @@ def _job_for(request: HttpRequest, job_id: int | None):
     from kam.jobs.models import Job
     from kam.jobs.services import job_get_for_user
 
-    own = Job.objects.filter(pk=job_id, created_by=request.user).first()  # a user always sees their own jobs
-    if own is not None:
-        return own.refresh_live_progress()
     try:
         return job_get_for_user(request.user, job_id)
     except Job.DoesNotExist:
         return None
 
 
-@login_required
-def batch_list(request: HttpRequest) -> HttpResponse:
-    if not has_perm(request.user, "imports", "view"):
-        raise PermissionDenied
-    qs = ImportBatch.objects.restrict(request.user, "view").select_related("user")
-    spec = request.GET.get("spec")
-    if spec:
-        qs = qs.filter(spec=spec)
-    try:
-        per_page = max(1, min(int(request.GET.get("per_page") or 20), 500))
-    except ValueError:
-        per_page = 20
-    page = paginate(qs, request.GET.get("page"), per_page=per_page)
-    return _render(request, "exchange/batch_list.html", {"page": page, "spec_filter": spec})
+class BatchListView(ObjectListView):
+    """导入批次: the imports the user may see (their own; an administrator's scope for others)."""
+
+    model = ImportBatch
+    filterset_class = ImportBatchFilterSet
+    table_class = ImportBatchTable
+    select_related = ("user",)
+    default_sort = "-created_at"
+    title = _lazy("Import batches")
 
 
 @login_required
@@ -144,8 +138,7 @@ def batch_error_report(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     if not batch.error_report:
         raise Http404
-    name = f"{os.path.splitext(batch.file_name)[0]}-{_('errors')}.xlsx"
-    return _xlsx_response(batch.error_report.open("rb"), name)
+    return _xlsx_response(batch.error_report.open("rb"), services.error_report_file_name(batch))
 
 
 # ---- export ----
@@ -220,17 +213,6 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(request, "exchange/job.html", {
         "job": job, "can_download": job_can_download(request.user, job),
     })
-
-
-@login_required
-def job_download(request: HttpRequest, pk: int) -> HttpResponse:
-    from kam.jobs.services import job_can_download
-
-    job = _job(request, pk)
-    if not job_can_download(request.user, job):
-        raise Http404
-    return FileResponse(job.result_file.open("rb"), as_attachment=True,
-                        filename=os.path.basename(job.result_file.name))
 
 
 # ---- saved views ----

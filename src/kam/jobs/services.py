@@ -335,7 +335,9 @@ def jobs_run_queued() -> int:
 
 
 def job_get_for_user(user: Any, pk: Any) -> Job:
-    job = Job.objects.restrict(user, "view").filter(pk=pk).select_related("created_by").first()
+    """A job ``user`` may see: always their own, others within their scope of 后台任务."""
+    job = (Job.objects.filter(pk=pk, created_by=user).select_related("created_by").first()
+           or Job.objects.restrict(user, "view").filter(pk=pk).select_related("created_by").first())
     if job is None:
         raise Job.DoesNotExist
     return job.refresh_live_progress()

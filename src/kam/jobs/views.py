@@ -113,7 +113,10 @@ class MyJobListView(ObjectListView):
 @login_required
 def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     """A job's result file: for its owner or an administrator only."""
-    job = Job.objects.restrict(request.user, "view").filter(pk=pk).first()
+    try:
+        job = services.job_get_for_user(request.user, pk)
+    except Job.DoesNotExist:
+        job = None
     if job is None or not job.result_file:
         raise Http404(_("No such record, or it lies outside your data scope."))
     if not services.job_can_download(request.user, job):

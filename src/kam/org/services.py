@@ -246,12 +246,14 @@ def user_delete(*, actor: Any | None = None, user: User) -> None:
 
 
 @transaction.atomic
-def grant_set(*, role: Role, module: str, can_view: bool = True, can_change: bool = False,
+def grant_set(*, user: Any | None = None, role: Role, module: str, can_view: bool = True, can_change: bool = False,
               can_analyse: bool = False, scope: str = DataScope.UNIT,
               custom_units: Iterable[OrgUnit] = (), valid_from: dt.date | None = None,
               valid_to: dt.date | None = None) -> Grant:
-    """Create or replace the grant of ``role`` on ``module``."""
+    """Create or replace the grant of ``role`` on ``module`` (``user`` must hold change on roles)."""
     from kam.core.registry import MODULES
+
+    _check_change(user, role)
 
     if module not in MODULES:
         raise ValidationError({"module": _("Unknown module “%(module)s”.") % {"module": module}})
@@ -349,7 +351,7 @@ def role_grants_save(*, user: Any | None = None, role: Role, grants: dict[str, d
                 if fields is None:
                     Grant.objects.filter(role=role, module=module).delete()
                 else:
-                    grant_set(role=role, module=module, **fields)
+                    grant_set(role=role, module=module, **fields)  # role checked above
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 errors.setdefault(f"{module}.{field}", []).extend(messages)
