@@ -68,3 +68,29 @@ def test_a_due_timer_fires_once_with_several_sweepers(pworld):
     assert TaskEvent.objects.filter(action=EventAction.REMIND).count() == 1
     assert TaskEvent.objects.filter(action=EventAction.ESCALATE).count() == 1
     assert Timer.objects.filter(fired_at__isnull=False).exclude(claimed_by="").count() == timers
+
+
+def test_two_candidates_claiming_one_pool_task_one_wins(pworld):
+    """工作派发 pool: concurrent claims → one gets the task, the other is told who has it."""
+    from kam.processes.loader import DEFINITIONS_DIR
+
+    xml = (DEFINITIONS_DIR / "two_step_approval.bpmn").read_text(encoding="utf-8").replace(
+        'id="two_step_approval"', 'id="pool_race"').replace('bpmnElement="two_step_approval"',
+                                                            'bpmnElement="pool_race"')
+    version = services.definition_save(user=None, xml=xml, node_config={
+        "supervisor_review": {"approver": {"kind": "user", "users": ["me", "peer"]}, "dispatch": "pool"}})
+    services.version_activate(user=None, version=version)
+    services.instance_start(user=pworld.user("sub"), definition_code="pool_race", business_key="POOL-RACE")
+    task = HumanTask.objects.get(node_id="supervisor_review")
+    users = [pworld.user("me"), pworld.user("peer")]
+
+    def claim(i):
+        return services.task_claim(user=users[i], task=HumanTask.objects.get(pk=task.pk)).assignee_id
+
+    results = _race(2, claim)
+    assert sorted(r[0] for r in results) == ["ok", "refused"]
+    winner = next(r[1] for r in results if r[0] == "ok")
+    refused = next(r[1] for r in results if r[0] == "refused")
+    assert "已被" in refused or "already been claimed" in refused or "已被处理" in refused
+    assert HumanTask.objects.get(pk=task.pk).assignee_id == winner
+    assert TaskEvent.objects.filter(task=task, action=EventAction.CLAIM).count() == 1

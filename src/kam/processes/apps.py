@@ -18,9 +18,10 @@ class ProcessesConfig(AppConfig):
         from kam.jobs.scheduler import register_periodic
 
         from . import models
+        from .connectors import register_connector
         from .demo import processes_demo
         from .panels import todo_panel
-        from .services import timers_sweep
+        from .services import service_calls_sweep, starts_sweep, timers_sweep, work_order_connector
 
         # 流程实例 / 待办: everyone starts processes and sees their own; a task's assignee always
         # sees it (selectors.tasks_visible); supervisors and centres follow their part of the tree.
@@ -41,12 +42,19 @@ class ProcessesConfig(AppConfig):
             "reviewer_city": ((V,), "all"),
         })
         register_menu("processes", MenuEntry(_("My tasks"), "processes:task_list", models.MODULE, order=10))
+        register_menu("processes", MenuEntry(_("Start a process"), "processes:start_list", models.MODULE,
+                                             action=C, order=15))
         register_menu("processes", MenuEntry(_("Process instances"), "processes:instance_list", models.MODULE,
                                              order=20))
+        register_menu("processes", MenuEntry(_("Process monitoring"), "processes:statistics", models.MODULE,
+                                             action=A, order=25))
         register_menu("processes", MenuEntry(_("Process definitions"), "processes:definition_list",
                                              models.DESIGN_MODULE, order=30))
         register_home_panel(20, "processes.todo", todo_panel)
         register_periodic("processes.timers", _("Process reminders and escalations"), timers_sweep, 60)
+        register_periodic("processes.starts", _("Scheduled process starts"), starts_sweep, 60)
+        register_periodic("processes.service_calls", _("Process service calls"), service_calls_sweep, 60)
+        register_connector("work_order", work_order_connector)
         register_demo_step(50, "processes", processes_demo)
         audit.register(models.ProcessDefinition)
         audit.register(models.ProcessVersion, exclude=["bpmn_xml"])

@@ -6,7 +6,14 @@ A node's configuration (``ProcessVersion.node_config[node_id]``)::
      "mode": "any",                  # sequential 依次 | all 会签 | any 或签
      "no_approver": "admin",         # auto_pass 自动通过 | admin 转交管理员
      "time_limit_hours": 24, "remind_every_hours": 4,
-     "escalate_to": {"kind": "superior"}}   # optional; default: the assignee's direct superior
+     "escalate_to": {"kind": "superior"},   # optional; default: the assignee's direct superior
+     "dispatch": "all",              # all 每人一份 | pool 待领取 | round_robin 轮询 | least_loaded 最少待办
+     "actions": ["approve", "reject", "send_back", ...]}   # allowed actions; default: all of ACTIONS
+
+With ``dispatch`` other than ``all`` the step has one task: ``pool`` leaves it unassigned for the
+resolved users (the candidates) to claim; ``round_robin`` gives it to the next candidate in turn
+(a persistent cursor per version and step); ``least_loaded`` to the candidate with the fewest open
+tasks.
 
 Approver kinds (``kind``): ``user`` (``users``: account numbers), ``superior`` (``level``: 1 = the
 direct superior, n = the n-th level above), ``dept_head`` (head of the applicant's org unit, or of
@@ -14,6 +21,11 @@ the nearest unit above that has one), ``role`` (``role``: role code; ``org``: ``
 applicant's unit, ``county`` / ``city`` / ``province`` the subtree of the applicant's region at
 that level, ``all`` anywhere), ``chosen`` (account numbers the submitter chose, from the instance
 data key ``approvers`` → ``{node_id: [...]}``), ``starter`` (the applicant).
+A ``role`` spec may also name ``business_line``: the instance data key holding a business-line code;
+only users of a unit bound to that business line (or below one) are asked (e.g. 市局专业局预审 of the
+application's own business line); without a value in the data nobody is. ``any_of`` (``of``: a list
+of specs) asks everyone any of them names, in order (e.g. the county's pre-reviewers and the city's
+reviewers, who may take an application straight).
 
 Resolvers only read org data; ``base`` is the person the relation starts from (the applicant, or
 the current assignee when escalating).
@@ -28,10 +40,19 @@ from django.utils.translation import gettext as _
 
 from kam.org.models import OrgUnit, User
 
-KINDS = ("user", "superior", "dept_head", "role", "chosen", "starter")
+KINDS = ("user", "superior", "dept_head", "role", "chosen", "starter", "any_of")
 ORG_RELATIONS = ("unit", "county", "city", "province", "all")
 MODES = ("sequential", "all", "any")
 NO_APPROVER = ("auto_pass", "admin")
+DISPATCH = ("all", "pool", "round_robin", "least_loaded")
+# Task actions a step may allow (同意 驳回 退回 转办 委派 加签 减签 抄送); 撤回 and 催办 belong to the submitter.
+ACTIONS = ("approve", "reject", "send_back", "transfer", "delegate", "add_signer", "remove_signer", "cc")
+
+
+def allowed_actions(cfg: dict) -> tuple[str, ...]:
+    """The actions a step allows (all when its configuration does not say)."""
+    actions = cfg.get("actions")
+    return ACTIONS if actions is None else tuple(a for a in ACTIONS if a in actions)
 
 
 def _active(qs):
@@ -56,8 +77,17 @@ def _dept_head(base: User, spec: dict) -> list[User]:
     return []
 
 
-def _role(base: User, spec: dict) -> list[User]:
+def _role(base: User, spec: dict, data: dict | None = None) -> list[User]:
     qs = User.objects.filter(roles__code=spec.get("role"), roles__enabled=True)
+    if spec.get("business_line"):
+        line = (data or {}).get(spec["business_line"])
+        units = list(OrgUnit.objects.filter(business_line__code=line).values_list("path", flat=True)) if line else []
+        if not units:
+            return []
+        in_line = Q()
+        for path in units:
+            in_line |= Q(org_unit__path__startswith=path)
+        qs = qs.filter(in_line)
     relation = spec.get("org") or "all"
     unit = base.org_unit
     if relation != "all":
@@ -89,7 +119,13 @@ def resolve(spec: dict | None, *, base: User, node_id: str = "", data: dict | No
     if kind == "dept_head":
         return _dept_head(base, spec)
     if kind == "role":
-        return _role(base, spec)
+        return _role(base, spec, data)
+    if kind == "any_of":
+        found: dict[int, User] = {}
+        for sub in spec.get("of") or []:
+            for user in resolve(sub, base=base, node_id=node_id, data=data):
+                found.setdefault(user.pk, user)
+        return list(found.values())
     if kind == "chosen":
         chosen = ((data or {}).get("approvers") or {}).get(node_id) or []
         return _users([str(n) for n in chosen])
@@ -102,12 +138,43 @@ def administrators() -> list[User]:
     return list(_active(User.objects.filter(Q(is_superuser=True) | Q(roles__code="admin")).distinct()))
 
 
-def validate_node_config(node_config: Any, node_ids: list[str]) -> list[str]:
-    """Problems of a version's node configuration (translated messages); empty when fine."""
+def _service_problems(node_id: str, cfg: dict) -> list[str]:
+    """A service task's configuration: a registered ``connector`` (+ ``params``) or a ``webhook``."""
+    from .connectors import CONNECTORS
+
+    connector, hook = cfg.get("connector"), cfg.get("webhook")
+    if bool(connector) == bool(hook):
+        return [_("Step %(node)s: a service task needs either a connector or a webhook.") % {"node": node_id}]
+    if connector:
+        if connector not in CONNECTORS:
+            return [_("Step %(node)s: unknown connector %(code)s.") % {"node": node_id, "code": connector}]
+        if not isinstance(cfg.get("params", {}), dict):
+            return [_("Step %(node)s: connector parameters must be an object.") % {"node": node_id}]
+        return []
+    if not isinstance(hook, dict) or not str(hook.get("url") or "").startswith(("http://", "https://")):
+        return [_("Step %(node)s: the webhook needs an http(s) URL.") % {"node": node_id}]
+    timeout, retries = hook.get("timeout_seconds", 5), hook.get("retries", 3)
+    if (not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 60
+            or not isinstance(retries, int) or isinstance(retries, bool) or not 1 <= retries <= 10):
+        return [_("Step %(node)s: the webhook timeout must be 1–60 seconds and retries 1–10.") % {"node": node_id}]
+    return []
+
+
+def validate_node_config(node_config: Any, node_ids: list[str], service_ids: Any = ()) -> list[str]:
+    """Problems of a version's node configuration (translated messages); empty when fine.
+    ``node_ids`` are the user tasks, ``service_ids`` the service tasks (connector / webhook)."""
     if not isinstance(node_config, dict):
         return [_("The node configuration must be an object keyed by step id.")]
     problems = []
+    for node_id in service_ids:
+        if node_id not in node_config:
+            problems.append(_("Step %(node)s: a service task needs either a connector or a webhook.")
+                            % {"node": node_id})
     for node_id, cfg in node_config.items():
+        if node_id in service_ids:
+            problems += _service_problems(node_id, cfg) if isinstance(cfg, dict) else [
+                _("Step %(node)s: the configuration must be an object.") % {"node": node_id}]
+            continue
         if node_id not in node_ids:
             problems.append(_("Step %(node)s is not a user task of the diagram.") % {"node": node_id})
             continue
@@ -128,12 +195,24 @@ def validate_node_config(node_config: Any, node_ids: list[str]) -> list[str]:
                     not spec.get("role") or (spec.get("org") or "all") not in ORG_RELATIONS):
                 problems.append(_("Step %(node)s: a role approver needs a role and an org relation.")
                                 % {"node": node_id})
+            elif spec.get("kind") == "any_of" and (not isinstance(spec.get("of"), list) or not spec["of"] or any(
+                    not isinstance(sub, dict) or sub.get("kind") not in KINDS or sub.get("kind") == "any_of"
+                    for sub in spec["of"])):
+                problems.append(_("Step %(node)s: unknown approver kind.") % {"node": node_id})
             elif spec.get("kind") == "user" and not spec.get("users"):
                 problems.append(_("Step %(node)s: name at least one user.") % {"node": node_id})
         if cfg.get("mode", "any") not in MODES:
             problems.append(_("Step %(node)s: unknown multi-approver mode.") % {"node": node_id})
         if cfg.get("no_approver", "admin") not in NO_APPROVER:
             problems.append(_("Step %(node)s: unknown no-approver policy.") % {"node": node_id})
+        if cfg.get("dispatch", "all") not in DISPATCH:
+            problems.append(_("Step %(node)s: unknown dispatch rule.") % {"node": node_id})
+        actions = cfg.get("actions")
+        if actions is not None and (not isinstance(actions, list) or any(a not in ACTIONS for a in actions)):
+            problems.append(_("Step %(node)s: allowed actions must be a list of %(actions)s.")
+                            % {"node": node_id, "actions": ", ".join(ACTIONS)})
+        elif actions is not None and "approve" not in actions:
+            problems.append(_("Step %(node)s: the step must allow approving.") % {"node": node_id})
         for key in ("time_limit_hours", "remind_every_hours"):
             value = cfg.get(key)
             if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):

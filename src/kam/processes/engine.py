@@ -8,12 +8,20 @@
 - :func:`advance` runs engine steps until the workflow waits on user tasks;
   :func:`ready_user_tasks` lists them; :func:`complete` finishes one and advances.
 
+Timers and service tasks never wait inside the engine: before Spiff reads a diagram,
+:func:`_rewrite` takes out a timer start event (scheduled by our sweep, ``Diagram.start_timer``),
+turns boundary and intermediate timer events into message events named ``kam_timer_<event id>``
+(our ``Timer`` rows fire them with :func:`send_message`), and service tasks into receive tasks
+waiting for ``kam_service_<task id>`` (our service calls answer them). So every wait is a row in
+our database, swept by the scheduler.
+
 Conditions are evaluated by :mod:`kam.processes.expressions`, never by ``eval``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -27,7 +35,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import expressions
+from . import expressions, schedule
 
 
 class DiagramError(ValueError):
@@ -55,15 +63,70 @@ def script_engine() -> PythonScriptEngine:
 _SERIALIZER = BpmnWorkflowSerializer()
 
 
+TIMER_PREFIX = "kam_timer_"
+SERVICE_PREFIX = "kam_service_"
+
+
 @dataclass
 class Diagram:
     process_id: str
     name: str
     spec: Any
     user_tasks: dict[str, str]  # node id -> node name, in diagram order
+    start_timer: str = ""  # timer start event: cycle / date / cron text ("" = none start event)
+    start_message: str = ""  # message start event name
+    timers: dict[str, str] = field(default_factory=dict)  # timer event id -> duration / date text
+    service_tasks: dict[str, str] = field(default_factory=dict)  # service task id -> name
 
     def node_ids(self) -> list[str]:
-        return list(self.user_tasks)
+        """The steps a node configuration may name: user tasks and service tasks."""
+        return [*self.user_tasks, *self.service_tasks]
+
+
+def _rewrite(xml: bytes) -> tuple[bytes, dict]:
+    """The diagram as the engine runs it (see the module docstring) and what was taken out."""
+    from lxml import etree
+
+    root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    ns = root.nsmap.get("bpmn") or "http://www.omg.org/spec/BPMN/20100524/MODEL"
+    info: dict = {"start_timer": "", "start_message": "", "timers": {}, "service_tasks": {}}
+    messages = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{{{ns}}}message")}
+
+    def add_message(name: str) -> None:
+        if name not in messages:
+            message = etree.Element(f"{{{ns}}}message", id=name, name=name)
+            root.insert(0, message)
+            messages[name] = name
+
+    def timer_text(definition) -> str:
+        for child in definition:
+            if etree.QName(child).localname in ("timeCycle", "timeDate", "timeDuration"):
+                return (child.text or "").strip().strip("\"'")
+        return ""
+
+    for event in list(root.iter(f"{{{ns}}}startEvent")):
+        for definition in event.findall(f"{{{ns}}}timerEventDefinition"):
+            info["start_timer"] = timer_text(definition)
+            event.remove(definition)
+        for definition in event.findall(f"{{{ns}}}messageEventDefinition"):
+            info["start_message"] = messages.get(definition.get("messageRef"), "")
+            event.remove(definition)
+    for tag in ("boundaryEvent", "intermediateCatchEvent"):
+        for event in root.iter(f"{{{ns}}}{tag}"):
+            for definition in event.findall(f"{{{ns}}}timerEventDefinition"):
+                name = TIMER_PREFIX + event.get("id", "")
+                info["timers"][event.get("id", "")] = timer_text(definition)
+                add_message(name)
+                index = list(event).index(definition)
+                event.remove(definition)
+                event.insert(index, etree.Element(f"{{{ns}}}messageEventDefinition", messageRef=name))
+    for task in list(root.iter(f"{{{ns}}}serviceTask")):
+        name = SERVICE_PREFIX + task.get("id", "")
+        info["service_tasks"][task.get("id", "")] = task.get("name") or task.get("id", "")
+        add_message(name)
+        task.tag = f"{{{ns}}}receiveTask"
+        task.set("messageRef", name)
+    return etree.tostring(root), info
 
 
 def _conditions(xml: bytes) -> list[tuple[str, str]]:
@@ -84,6 +147,25 @@ def parse(xml: str | bytes) -> Diagram:
         xml = xml.encode("utf-8")
     if not xml or not xml.strip():
         raise DiagramError("the diagram is empty")
+    try:
+        xml, info = _rewrite(xml)
+    except Exception as exc:  # lxml syntax errors and the like
+        raise DiagramError(str(exc) or type(exc).__name__) from exc
+    for event_id, text in info["timers"].items():
+        try:
+            if not text or not (text.startswith("P") or text[:1].isdigit()):
+                raise schedule.ScheduleError(f"a timer event needs a duration or a date-time: {text!r}")
+            if text.startswith("P"):
+                schedule.parse_duration(text)
+            else:
+                schedule.parse_datetime(text, dt.UTC)
+        except schedule.ScheduleError as exc:
+            raise DiagramError(f"timer (id {event_id}): {exc}") from exc
+    if info["start_timer"]:
+        try:
+            schedule.check(info["start_timer"])
+        except schedule.ScheduleError as exc:
+            raise DiagramError(f"timer start event: {exc}") from exc
     parser = BpmnParser()
     try:
         parser.add_bpmn_str(xml)
@@ -113,7 +195,9 @@ def parse(xml: str | bytes) -> Diagram:
             expressions.parse(text)
         except expressions.ExpressionError as exc:
             raise DiagramError(f"condition \u201c{text}\u201d (id {where}): {exc}") from exc
-    return Diagram(ids[0], spec.description or ids[0], spec, user_tasks)
+    return Diagram(ids[0], spec.description or ids[0], spec, user_tasks, start_timer=info["start_timer"],
+                   start_message=info["start_message"], timers=info["timers"],
+                   service_tasks=info["service_tasks"])
 
 
 def new_workflow(diagram: Diagram, data: dict) -> BpmnWorkflow:
@@ -136,6 +220,8 @@ def load(state: str) -> BpmnWorkflow:
 def advance(workflow: BpmnWorkflow) -> None:
     """Run engine steps until the workflow ends or waits on user tasks."""
     try:
+        workflow.do_engine_steps()
+        workflow.refresh_waiting_tasks()
         workflow.do_engine_steps()
     except SpiffWorkflowException as exc:
         raise DiagramError(_explain(exc)) from exc
@@ -180,7 +266,33 @@ def reset_to(workflow: BpmnWorkflow, node_id: str) -> bool:
 
 
 def waiting_node_ids(workflow: BpmnWorkflow) -> list[str]:
-    return [t.task_spec.bpmn_id for t in ready_user_tasks(workflow)]
+    """The steps the instance waits at: user tasks, and service tasks waiting for their answer."""
+    waiting = [t.task_spec.bpmn_id for t in ready_user_tasks(workflow)]
+    waiting += [name.removeprefix(SERVICE_PREFIX) for name in waiting_events(workflow)
+                if name.startswith(SERVICE_PREFIX)]
+    return waiting
+
+
+def waiting_events(workflow: BpmnWorkflow) -> list[str]:
+    """Names of the messages the workflow waits for (timers and service tasks included, prefixed)."""
+    return [event.name for event in workflow.waiting_events()]
+
+
+def send_message(workflow: BpmnWorkflow, name: str, payload: dict | None = None) -> bool:
+    """Deliver message ``name`` (with ``payload`` merged into the data) and advance; False if nothing
+    waited for it."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+    from SpiffWorkflow.bpmn.util.event import BpmnEvent
+
+    if name not in waiting_events(workflow):
+        return False
+    try:
+        workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=dict(payload or {})))
+        workflow.refresh_waiting_tasks()
+    except SpiffWorkflowException as exc:
+        raise DiagramError(_explain(exc)) from exc
+    advance(workflow)
+    return True
 
 
 def completed_node_ids(workflow: BpmnWorkflow) -> list[str]:

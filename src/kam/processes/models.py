@@ -59,6 +59,10 @@ class ProcessVersion(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"))
+    # 自动调度: the timer start event's expression (cycle / date-time / cron) and its next due time,
+    # claimed by the sweep with a compare-and-set so each due time starts one instance.
+    start_timer = models.CharField(_("start timer"), max_length=200, blank=True)
+    next_start_at = models.DateTimeField(_("next scheduled start"), null=True, blank=True, db_index=True)
 
     objects = RestrictedQuerySet.as_manager()
     kam_scope = ScopeSpec(module=DESIGN_MODULE)
@@ -128,6 +132,7 @@ OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED)
 class TaskOutcome(models.TextChoices):
     APPROVE = "approve", pgettext_lazy("process", "Approve")
     REJECT = "reject", _("Reject")
+    SEND_BACK = "send_back", _("Send back")
     TRANSFER = "transfer", _("Transfer")
 
 
@@ -141,6 +146,9 @@ class HumanTask(models.Model):
     engine_task_id = models.CharField(_("engine task id"), max_length=40, blank=True)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="process_tasks")
+    # 待领取: a pool task (no assignee yet) lists the users who may claim it.
+    candidates = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("candidates"), blank=True,
+                                        related_name="candidate_process_tasks")
     delegated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("delegated by"), null=True,
                                      blank=True, on_delete=models.PROTECT, related_name="+",
                                      help_text=_("The task returns to this user once the delegate has answered."))
@@ -180,6 +188,14 @@ class EventAction(models.TextChoices):
     START = "start", pgettext_lazy("process", "Submitted")
     APPROVE = "approve", pgettext_lazy("process", "Approved")
     REJECT = "reject", _("Rejected")
+    SEND_BACK = "send_back", _("Sent back")
+    CLAIM = "claim", _("Claimed")
+    RELEASE = "release", _("Released")
+    REROUTE = "reroute", _("Re-routed")
+    TIMEOUT = "timeout", _("Timed out")
+    MESSAGE = "message", _("Message received")
+    SERVICE = "service", _("Service called")
+    SERVICE_ERROR = "service_error", _("Service call failed")
     WITHDRAW = "withdraw", _("Withdrawn")
     TRANSFER = "transfer", _("Transferred")
     REMIND = "remind", _("Urged")
@@ -208,7 +224,7 @@ class TaskEvent(models.Model):
                               on_delete=models.PROTECT, related_name="+")
     target = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("target user"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(_("action"), max_length=12, choices=EventAction.choices)
+    action = models.CharField(_("action"), max_length=16, choices=EventAction.choices)
     opinion = models.TextField(pgettext_lazy("process", "opinion"), blank=True)
     at = models.DateTimeField(_("time"))
 
@@ -219,6 +235,20 @@ class TaskEvent(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("process event")
         verbose_name_plural = _("process events")
+
+
+class DispatchCursor(models.Model):
+    """Round-robin dispatch (轮询派发): where the next task of a step goes, per version and step."""
+
+    version = models.ForeignKey(ProcessVersion, verbose_name=_("process version"), on_delete=models.CASCADE,
+                                related_name="+")
+    node_id = models.CharField(_("step id"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("dispatch cursor")
+        verbose_name_plural = _("dispatch cursors")
+        constraints = [models.UniqueConstraint(fields=["version", "node_id"], name="uniq_dispatch_cursor")]
 
 
 class TimerKind(models.TextChoices):
@@ -238,8 +268,42 @@ class Timer(models.Model):
     due_at = models.DateTimeField(pgettext_lazy("process", "due at"), db_index=True)
     fired_at = models.DateTimeField(_("fired at"), null=True, blank=True)
     claimed_by = models.CharField(_("claimed by"), max_length=100, blank=True)
+    event = models.CharField(_("event"), max_length=120, blank=True,
+                             help_text=_("The diagram's timer event this row fires (boundary and catch timers)."))
 
     class Meta:
         ordering = ["due_at", "id"]
         verbose_name = _("process timer")
         verbose_name_plural = _("process timers")
+
+
+class ServiceCallStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ServiceCall(models.Model):
+    """A service task's call of a connector or webhook (工单流 and other systems); the instance waits
+    at the step until the call succeeds. A failure stays visible in monitoring with a retry action."""
+
+    instance = models.ForeignKey(ProcessInstance, verbose_name=_("process instance"), on_delete=models.CASCADE,
+                                 related_name="service_calls")
+    node_id = models.CharField(_("step id"), max_length=100)
+    node_name = models.CharField(_("step"), max_length=200)
+    target = models.CharField(_("connector or URL"), max_length=500)
+    status = models.CharField(_("status"), max_length=10, choices=ServiceCallStatus.choices,
+                              default=ServiceCallStatus.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE, org="instance__starter_unit", owner="instance__starter")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("service call")
+        verbose_name_plural = _("service calls")

@@ -42,6 +42,8 @@ class TaskTable(KamTable):
                   "completed_at")
 
     def render_due_at(self, value, record):
+        if value is None:
+            return "—"
         if record.is_open and value < clock.now():
             return format_html('<span class="text-danger fw-semibold">{} <i class="bi bi-alarm"></i></span>',
                                value.strftime("%Y-%m-%d %H:%M"))
@@ -77,8 +79,8 @@ class DefinitionTable(KamTable):
         fields = ("name", "code", "category", "active")
 
     def render_active(self, value, record):
-        active = record.active_version
-        return f"v{active.number}" if active else "—"
+        number = getattr(record, "active_number", None)  # annotated by the list view: no query per row
+        return f"v{number}" if number else "—"
 
 
 class CopyTable(KamTable):

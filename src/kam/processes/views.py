@@ -8,18 +8,21 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from kam.core.views import ModuleViewMixin, ObjectDetailView, ObjectListView, has_module_perm
-from kam.org.models import User
+from kam.org.models import Role, User
 
-from . import services
+from . import assignees, services
+from .connectors import CONNECTORS
 from .filtersets import DefinitionFilterSet, InstanceFilterSet
+from .forms import RerouteForm, StartForm, StatisticsForm
 from .models import (
     DESIGN_MODULE,
     MODULE,
@@ -28,6 +31,8 @@ from .models import (
     ProcessDefinition,
     ProcessInstance,
     ProcessVersion,
+    ServiceCall,
+    ServiceCallStatus,
     TaskEvent,
     TaskStatus,
     VersionStatus,
@@ -38,11 +43,23 @@ from .selectors import (
     TASK_LIST_DEFER,
     copied_to,
     instances_visible,
+    node_statistics,
+    tasks_claimable,
+    tasks_claimed,
     tasks_done,
     tasks_todo,
     tasks_visible,
 )
 from .tables import CopyTable, DefinitionTable, InstanceTable, TaskTable
+
+# The labels of a step's allowed actions (同意 驳回 退回 转办 委派 加签 减签 抄送).
+ACTION_LABELS = {
+    "approve": pgettext_lazy("process", "Approve"), "reject": gettext_lazy("Reject"),
+    "send_back": gettext_lazy("Send back"),
+    "transfer": gettext_lazy("Transfer"), "delegate": gettext_lazy("Delegate"),
+    "add_signer": gettext_lazy("Add approver"), "remove_signer": gettext_lazy("Remove approver"),
+    "cc": gettext_lazy("Copy to"),
+}
 
 
 def _messages_of(exc: ValidationError) -> str:
@@ -76,14 +93,20 @@ class TaskListView(AnyUserMixin, ObjectListView):
     template_name = "processes/task_list.html"
     default_sort = "due_at"
 
+    TABS = {"todo": (gettext_lazy("My to-do tasks"), tasks_todo),
+            "claimable": (gettext_lazy("Tasks to claim"), tasks_claimable),
+            "claimed": (gettext_lazy("My claimed tasks"), tasks_claimed),
+            "done": (gettext_lazy("My done tasks"), tasks_done)}
+
     def get_tab(self) -> str:
-        return "done" if self.request.GET.get("tab") == "done" else "todo"
+        tab = self.request.GET.get("tab", "")
+        return tab if tab in self.TABS else "todo"
 
     def get_title(self) -> str:
-        return _("My done tasks") if self.get_tab() == "done" else _("My to-do tasks")
+        return str(self.TABS[self.get_tab()][0])
 
     def get_queryset(self):
-        return tasks_done(self.request.user) if self.get_tab() == "done" else tasks_todo(self.request.user)
+        return self.TABS[self.get_tab()][1](self.request.user)
 
     def get_sort(self) -> str:
         sort = super().get_sort()
@@ -123,12 +146,17 @@ class TaskDetailView(AnyUserMixin, ObjectDetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         task = self.get_object()
-        can_act = task.is_open and task.assignee_id == self.request.user.pk and (
-            task.instance.status == InstanceStatus.RUNNING)
+        running = task.is_open and task.instance.status == InstanceStatus.RUNNING
+        can_act = running and task.assignee_id == self.request.user.pk
+        is_candidate = running and task.candidates.filter(pk=self.request.user.pk).exists()
         earlier = (HumanTask.objects.filter(instance=task.instance, status=TaskStatus.DONE)
                    .exclude(node_id=task.node_id).values_list("node_id", "node_name").distinct())
+        allowed = assignees.allowed_actions(services.node_config(task.instance, task.node_id))
         context.update(
             task=task, instance=task.instance, can_act=can_act, earlier_nodes=sorted(set(earlier)),
+            allowed=allowed, previous_node=services.previous_node(task) if can_act else None,
+            can_claim=is_candidate and task.assignee_id is None,
+            can_release=can_act and is_candidate and task.status == TaskStatus.CLAIMED,
             events=task.instance.events.select_related("actor", "target"),
             data_rows=_data_rows(task.instance.data),
             step_others=(HumanTask.objects.filter(instance=task.instance, engine_task_id=task.engine_task_id,
@@ -147,6 +175,18 @@ class TaskDetailView(AnyUserMixin, ObjectDetailView):
         except ValueError:
             version = None
         try:
+            if action == "claim":
+                services.task_claim(user=request.user, task=task)
+                messages.success(request, _("You claimed the task."))
+                return HttpResponseRedirect(reverse("processes:task_detail", args=[task.pk]))
+            if action == "release":
+                services.task_release(user=request.user, task=task, opinion=opinion)
+                messages.success(request, _("The task went back to the pool."))
+                return HttpResponseRedirect(reverse("processes:task_list"))
+            if action == "send_back":
+                services.task_send_back(user=request.user, task=task, opinion=opinion, expected_version=version)
+                messages.success(request, _("Sent back to the previous step."))
+                return HttpResponseRedirect(reverse("processes:task_list"))
             if action == "remove_signer":
                 removed = HumanTask.objects.filter(pk=request.POST.get("removed") or 0,
                                                    instance_id=task.instance_id).first()
@@ -253,6 +293,92 @@ class InstanceDetailView(ObjectDetailView):
             data_rows=_data_rows(inst.data),
             can_withdraw=inst.status == InstanceStatus.RUNNING and inst.starter_id == self.request.user.pk,
             done_nodes=sorted(set(inst.tasks.filter(status=TaskStatus.DONE).values_list("node_id", flat=True))),
+            service_calls=inst.service_calls.order_by("created_at", "id"),
+        )
+        admin = has_module_perm(self.request.user, DESIGN_MODULE, "change") and ProcessInstance.objects.restrict(
+            self.request.user, "change").filter(pk=inst.pk).exists()
+        context["can_admin"] = admin
+        if admin and inst.status == InstanceStatus.RUNNING:
+            context["reroute_form"] = kwargs.get("reroute_form") or RerouteForm(steps=_reroute_steps(inst))
+        return context
+
+
+def _reroute_steps(inst: ProcessInstance) -> list[tuple[str, str]]:
+    """The steps an instance can be moved back to: those it passed (疏导)."""
+    passed = (HumanTask.objects.filter(instance=inst, status=TaskStatus.DONE).exclude(node_id__in=inst.current_nodes)
+              .values_list("node_id", "node_name").distinct())
+    return sorted(set(passed))
+
+
+class InstanceRerouteView(ModuleViewMixin, View):
+    """疏导: a process administrator moves a stuck instance and/or re-assigns its open task."""
+
+    model = ProcessInstance
+    module = DESIGN_MODULE
+    action = "change"
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        inst = ProcessInstance.objects.restrict(request.user, "change").filter(pk=pk).first()
+        if inst is None:
+            raise Http404(_("No such record, or it lies outside your data scope."))
+        form = RerouteForm(request.POST, steps=_reroute_steps(inst))
+        if not form.is_valid():
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+            return HttpResponseRedirect(reverse("processes:instance_detail", args=[pk]))
+        try:
+            to_user = _active_user(form.cleaned_data["to_user"]) if form.cleaned_data["to_user"] else None
+            services.instance_reroute(user=request.user, instance=inst, reason=form.cleaned_data["reason"],
+                                      target_node=form.cleaned_data["target_node"], to_user=to_user)
+            messages.success(request, _("The instance was re-routed."))
+        except ValidationError as exc:
+            messages.error(request, _messages_of(exc))
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("processes:instance_detail", args=[pk]))
+
+
+class ServiceCallRetryView(ModuleViewMixin, View):
+    """Run a failed service call again (from monitoring)."""
+
+    model = ServiceCall
+    module = DESIGN_MODULE
+    action = "change"
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        call = ServiceCall.objects.restrict(request.user, "change").filter(pk=pk).select_related("instance").first()
+        if call is None:
+            raise Http404(_("No such record, or it lies outside your data scope."))
+        try:
+            call = services.service_call_retry(user=request.user, call=call)
+            if call.status == ServiceCallStatus.DONE:
+                messages.success(request, _("The service call succeeded."))
+            else:
+                messages.error(request, _("The service call failed again: %(error)s") % {"error": call.last_error})
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _messages_of(exc) if isinstance(exc, ValidationError) else str(exc))
+        return HttpResponseRedirect(reverse("processes:instance_detail", args=[call.instance_id]))
+
+
+class StatisticsView(ModuleViewMixin, TemplateView):
+    """流程监控: per-step counts, average handling time and overdue counts for a period, with a chart."""
+
+    model = HumanTask
+    module = MODULE
+    action = "analyse"
+    template_name = "processes/statistics.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = StatisticsForm(self.request.GET or None)
+        params = form.cleaned_data if form.is_valid() else form.defaults()
+        rows = node_statistics(self.request.user, start=params["start"], end=params["end"],
+                               definition_id=params["definition"].pk if params.get("definition") else None)
+        context.update(
+            title=_("Process monitoring"), form=form, rows=rows,
+            chart={"labels": [f"{r['process']} · {r['node_name']}" for r in rows],
+                   "tasks": [r["tasks"] for r in rows], "overdue": [r["overdue"] for r in rows],
+                   "avg_hours": [r["avg_hours"] for r in rows],
+                   "names": {"tasks": _("Task count"), "overdue": _("Overdue"), "avg_hours": _("Average hours")}},
         )
         return context
 
@@ -292,6 +418,84 @@ class InstanceWithdrawView(ModuleViewMixin, View):
         return HttpResponseRedirect(reverse("processes:instance_detail", args=[pk]))
 
 
+class InstanceUrgeView(ModuleViewMixin, View):
+    """催办: the submitter urges every open task of their running instance."""
+
+    model = ProcessInstance
+    module = MODULE
+
+    def check_permission(self) -> None:
+        return None
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        inst = instances_visible(request.user).filter(pk=pk).first()
+        if inst is None:
+            raise Http404(_("No such record, or it lies outside your data scope."))
+        try:
+            count = services.instance_urge(user=request.user, instance=inst)
+            messages.success(request, _("%(n)s open task(s) urged.") % {"n": count})
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _messages_of(exc) if isinstance(exc, ValidationError) else str(exc))
+        return HttpResponseRedirect(reverse("processes:instance_detail", args=[pk]))
+
+
+# --- manual start (人工调度) ------------------------------------------------------------------------
+
+
+class StartListView(AnyUserMixin, ModuleViewMixin, TemplateView):
+    """发起流程: the processes the user may start by hand."""
+
+    model = ProcessDefinition
+    module = MODULE
+    template_name = "processes/start_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(title=_("Start a process"), definitions=services.manual_start_definitions(self.request.user))
+        return context
+
+
+class StartFormView(AnyUserMixin, ModuleViewMixin, TemplateView):
+    """The start form of one process: business key, title and data."""
+
+    model = ProcessDefinition
+    module = MODULE
+    template_name = "processes/start_form.html"
+
+    def get_definition(self) -> ProcessDefinition:
+        code = self.kwargs["code"]
+        definition = next((d for d in services.manual_start_definitions(self.request.user) if d.code == code), None)
+        if definition is None:
+            raise Http404(_("No such record, or it lies outside your data scope."))
+        return definition
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        definition = self.get_definition()
+        context.update(title=_("Start %(name)s") % {"name": definition.name}, definition=definition,
+                       form=kwargs.get("form") or StartForm(), cancel_url=reverse("processes:start_list"))
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        definition = self.get_definition()
+        form = StartForm(request.POST)
+        if form.is_valid():
+            try:
+                instance = services.instance_start(user=request.user, definition_code=definition.code,
+                                                   business_key=form.cleaned_data["business_key"],
+                                                   data=form.cleaned_data["data"], title=form.cleaned_data["title"])
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc.messages)
+            else:
+                messages.success(request, _("The process was started."))
+                return HttpResponseRedirect(reverse("processes:instance_detail", args=[instance.pk]))
+        return self.render_to_response(self.get_context_data(form=form))
+
+
 # --- definitions and the designer ---------------------------------------------------------------
 
 
@@ -303,6 +507,11 @@ class DefinitionListView(ObjectListView):
     default_sort = "name"
     create_url_name = "processes:designer"
     title = gettext_lazy("Process definitions")
+
+    def get_queryset(self):
+        active = ProcessVersion.objects.filter(definition=OuterRef("pk"), status=VersionStatus.ACTIVE).order_by(
+            "-number").values("number")[:1]
+        return super().get_queryset().annotate(active_number=Subquery(active))
 
 
 class DefinitionDetailView(ObjectDetailView):
@@ -392,6 +601,9 @@ class DesignerView(ModuleViewMixin, TemplateView):
             xml=version.bpmn_xml if version else NEW_DIAGRAM,
             node_config=json.dumps(version.node_config if version else {}, ensure_ascii=False, indent=2),
             can_save=has_module_perm(self.request.user, DESIGN_MODULE, "change"),
+            action_choices=[(code, ACTION_LABELS[code]) for code in assignees.ACTIONS],
+            connectors=sorted(CONNECTORS),
+            role_choices=list(Role.objects.filter(enabled=True).order_by("code").values_list("code", "name")),
         )
         return context
 

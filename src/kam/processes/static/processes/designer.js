@@ -14,6 +14,7 @@
   };
   modeler.importXML(xml).then(function () {
     modeler.get("canvas").zoom("fit-viewport");
+    if (window.kamNodePanel) { window.kamNodePanel(modeler); }
     container.dataset.ready = "1";
   }).catch(function (err) { show(String(err), "danger"); });
 

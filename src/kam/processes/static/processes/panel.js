@@ -1,0 +1,180 @@
+// The designer's property panel: a form for the selected step, service task or flow that writes the
+// same node configuration JSON as the "advanced" text view (kept in sync both ways).
+(function () {
+  "use strict";
+
+  function get(obj, path) {
+    return path.split(".").reduce(function (o, k) { return o && o[k] !== undefined ? o[k] : undefined; }, obj);
+  }
+
+  function set(obj, path, value) {
+    var parts = path.split(".");
+    var last = parts.pop();
+    var target = obj;
+    parts.forEach(function (k) {
+      if (typeof target[k] !== "object" || target[k] === null) { target[k] = {}; }
+      target = target[k];
+    });
+    if (value === undefined) { delete target[last]; } else { target[last] = value; }
+    // drop emptied parent objects
+    for (var i = parts.length; i > 0; i--) {
+      var parent = parts.slice(0, i - 1).reduce(function (o, k) { return o[k]; }, obj);
+      var key = parts[i - 1];
+      if (parent[key] && typeof parent[key] === "object" && !Array.isArray(parent[key]) &&
+          Object.keys(parent[key]).length === 0) { delete parent[key]; }
+    }
+  }
+
+  var DEFAULTS = { "approver.kind": "starter", "mode": "any", "dispatch": "all", "no_approver": "admin" };
+  var KINDS = { "bpmn:UserTask": "user", "bpmn:ServiceTask": "service", "bpmn:SequenceFlow": "flow" };
+
+  window.kamNodePanel = function (modeler) {
+    var panel = document.getElementById("kam-node-panel");
+    var textarea = document.getElementById("kam-designer-config");
+    if (!panel || !textarea) { return; }
+    var title = document.getElementById("kam-panel-title");
+    var jsonError = document.getElementById("kam-designer-json-error");
+    var config = {};
+    try { config = JSON.parse(textarea.value || "{}") || {}; } catch (e) { config = {}; }
+    var current = null;
+    var kindOf = function (el) { return el ? KINDS[el.type] || null : null; };
+
+    function write() { textarea.value = JSON.stringify(config, null, 2); }
+
+    function cfgOf(create) {
+      if (!config[current.id] && create) { config[current.id] = {}; }
+      return config[current.id] || {};
+    }
+
+    function showParts(cfg) {
+      var kind = get(cfg, "approver.kind") || DEFAULTS["approver.kind"];
+      panel.querySelectorAll("[data-kind]").forEach(function (el) {
+        el.classList.toggle("d-none", el.dataset.kind !== kind);
+      });
+      var escalate = get(cfg, "escalate_to.kind") || "";
+      panel.querySelectorAll("[data-escalate]").forEach(function (el) {
+        el.classList.toggle("d-none", el.dataset.escalate !== escalate);
+      });
+      var service = cfg.webhook ? "webhook" : "connector";
+      document.getElementById("kam-p-service-type").value = service;
+      panel.querySelectorAll("[data-service]").forEach(function (el) {
+        el.classList.toggle("d-none", el.dataset.service !== service);
+      });
+    }
+
+    function fill() {
+      var kind = kindOf(current);
+      panel.querySelectorAll("[data-for]").forEach(function (el) {
+        el.classList.toggle("d-none", el.dataset.for !== kind);
+      });
+      panel.dataset.selected = kind ? current.id : "";
+      if (!kind) { title.textContent = title.dataset.empty; return; }
+      var bo = current.businessObject;
+      title.textContent = (bo.name ? bo.name + " · " : "") + current.id;
+      if (kind === "flow") {
+        var cond = bo.conditionExpression;
+        document.getElementById("kam-p-condition").value = cond && cond.body ? cond.body : "";
+        return;
+      }
+      var cfg = cfgOf(false);
+      panel.querySelectorAll("[data-for='" + kind + "'] [data-key]").forEach(function (input) {
+        var value = get(cfg, input.dataset.key);
+        if (value === undefined) { value = DEFAULTS[input.dataset.key]; }
+        if (input.dataset.type === "list" && Array.isArray(value)) { value = value.join(", "); }
+        if (input.dataset.type === "json" && value !== undefined) { value = JSON.stringify(value); }
+        input.value = value === undefined ? "" : value;
+      });
+      if (kind === "service" && !cfg.webhook && !cfg.connector) {
+        document.getElementById("kam-p-connector").value = "";
+      }
+      var actions = cfg.actions;
+      panel.querySelectorAll("#kam-p-actions input").forEach(function (box) {
+        box.checked = !actions || actions.indexOf(box.value) >= 0 || box.value === "approve";
+      });
+      showParts(cfg);
+    }
+
+    function parse(input) {
+      var v = input.value.trim();
+      if (v === "") { return undefined; }
+      switch (input.dataset.type) {
+        case "int": return parseInt(v, 10);
+        case "num": return parseFloat(v);
+        case "list": return v.split(/[\s,，、]+/).filter(Boolean);
+        case "json":
+          try { return JSON.parse(v); } catch (e) { input.classList.add("is-invalid"); throw e; }
+        default: return v;
+      }
+    }
+
+    panel.addEventListener("change", function (event) {
+      var input = event.target;
+      if (!current) { return; }
+      if (input.id === "kam-p-condition") {
+        var moddle = modeler.get("moddle");
+        var text = input.value.trim();
+        modeler.get("modeling").updateProperties(current, {
+          conditionExpression: text ? moddle.create("bpmn:FormalExpression", { body: text }) : undefined
+        });
+        return;
+      }
+      var cfg = cfgOf(true);
+      if (input.id === "kam-p-service-type") {
+        if (input.value === "webhook") {
+          delete cfg.connector; delete cfg.params;
+          cfg.webhook = cfg.webhook || { url: "", secret: "", timeout_seconds: 5, retries: 3 };
+        } else {
+          delete cfg.webhook;
+          cfg.connector = document.getElementById("kam-p-connector").value;
+        }
+      } else if (input.closest("#kam-p-actions")) {
+        var chosen = [];
+        var all = true;
+        panel.querySelectorAll("#kam-p-actions input").forEach(function (box) {
+          if (box.checked || box.value === "approve") { chosen.push(box.value); } else { all = false; }
+        });
+        if (all) { delete cfg.actions; } else { cfg.actions = chosen; }
+      } else if (input.dataset.key) {
+        input.classList.remove("is-invalid");
+        var value;
+        try { value = parse(input); } catch (e) { return; }
+        if (input.dataset.key === "approver.kind") { cfg.approver = {}; }
+        if (input.dataset.key === "escalate_to.kind" && !value) { delete cfg.escalate_to; }
+        set(cfg, input.dataset.key, value);
+      }
+      if (Object.keys(cfg).length === 0) { delete config[current.id]; }
+      write();
+      fill();
+    });
+
+    textarea.addEventListener("input", function () {
+      try {
+        config = JSON.parse(textarea.value || "{}") || {};
+        jsonError.textContent = "";
+        if (current) { fill(); }
+      } catch (e) {
+        jsonError.textContent = jsonError.dataset.error;
+      }
+    });
+
+    document.getElementById("kam-designer-advanced").addEventListener("change", function (event) {
+      document.getElementById("kam-designer-json").classList.toggle("d-none", !event.target.checked);
+    });
+
+    var eventBus = modeler.get("eventBus");
+    eventBus.on("selection.changed", function (event) {
+      current = event.newSelection.length === 1 ? event.newSelection[0] : null;
+      fill();
+    });
+    eventBus.on("shape.remove", function (event) {
+      if (event.element && config[event.element.id]) {
+        delete config[event.element.id];
+        write();
+      }
+    });
+    eventBus.on("element.changed", function (event) {
+      if (current && event.element === current) { title.textContent = (current.businessObject.name ? current.businessObject.name + " · " : "") + current.id; }
+    });
+    fill();
+  };
+})();
