@@ -324,6 +324,18 @@ class RegistrationViewSet(ScopedModelViewSet):
                                                                **body.validated_data)
         return self._respond(registration)
 
+    @extend_schema(request=OpinionSerializer, responses=RegistrationSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """撤回: the applicant takes back an application under review (it may be re-applied)."""
+        registration = self.get_object()
+        body = OpinionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with service_errors():
+            registration = services.registration_withdraw(user=request.user, registration=registration,
+                                                          **body.validated_data)
+        return self._respond(registration)
+
     @extend_schema(request=ReapplySerializer, responses=RegistrationSerializer)
     @action(detail=True, methods=["post"])
     def reapply(self, request, pk=None):

@@ -27,7 +27,7 @@ class CustomersConfig(AppConfig):
             "account_manager": ((V, C), "own"),
         })
         # 客户注册申报 / 审批: a manager applies and maintains their own applications; who reviews
-        # what is decided by the review roles and org (R-CUST-4), see selectors.review_q.
+        # what is decided by the approval process's tasks (R-CUST-4), see selectors.review_q.
         register_module("customer_registrations", _("Customer registration"), "customers", {
             "admin": ((V, C, A), "all"),
             "leader": ((V, A), "subtree"),
@@ -38,8 +38,8 @@ class CustomersConfig(AppConfig):
             "supervisor": ((V, C), "own_sub"),
             "account_manager": ((V, C), "own"),
         })
-        # 客户注册审批: who reviews which application at which stage is decided by the review roles
-        # and their org (R-CUST-4, selectors.action_q); this grant opens the review pages.
+        # 客户注册审批: who reviews which application at which stage is decided by the approval
+        # process (roles and org in its node configuration, R-CUST-4); this grant opens the pages.
         register_module("customer_review", _("Customer registration review"), "customers", {
             "admin": ((V, C), "all"),
             "reviewer_province": ((V, C), "all"),
@@ -102,10 +102,21 @@ def _register_integrations() -> None:
         AccessRequest,
         Contact,
         Customer,
+        CustomerMerge,
         NumberSegment,
         Registration,
         Relationship,
     )
 
-    for model in (Customer, Contact, Relationship, NumberSegment, Registration, AccessRequest, AccessGrant):
+    for model in (Customer, Contact, Relationship, NumberSegment, Registration, AccessRequest, AccessGrant,
+                  CustomerMerge):
         audit.register(model, exclude=["name_key"] if model is Customer else ())
+
+    # The registration review and the data-access approval run on the process engine; the
+    # application / request follows its process (stage, history, number, grant).
+    from kam.processes.services import instance_advanced, instance_ended
+
+    from .services import on_process_advanced, on_process_ended
+
+    instance_advanced.connect(on_process_advanced, dispatch_uid="customers.process_advanced")
+    instance_ended.connect(on_process_ended, dispatch_uid="customers.process_ended")

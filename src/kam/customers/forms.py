@@ -77,7 +77,7 @@ class RelationshipForm(KamForm):
     business_lines = forms.ModelMultipleChoiceField(label=_("Business lines"), widget=forms.CheckboxSelectMultiple,
                                                     queryset=BusinessLine.objects.filter(enabled=True))
 
-    def __init__(self, *args: Any, city: OrgUnit, customer_pk: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, city: OrgUnit, user: Any, customer_pk: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The provider departments and their managers are those of the applicant's city (R-CUST-3).
         self.fields["department"].queryset = OrgUnit.objects.filter(path__startswith=city.path, enabled=True)
@@ -90,8 +90,10 @@ class RelationshipForm(KamForm):
             managers = managers.filter(org_unit__path__startswith=unit.path)
         self.fields["manager"].queryset = managers.select_related("org_unit").order_by("org_unit__path", "name")
         self.fields["manager"].label_from_instance = lambda u: f"{u.name}（{u.org_unit.name}）"
-        self.fields["contact"].queryset = (Contact.objects.filter(customer_id=customer_pk) if customer_pk
-                                           else Contact.objects.none())
+        # Only contacts the user may see can be picked (a known customer outside the user's scope:
+        # its contacts are business information, R-CUST-5 — the contact is typed instead).
+        self.fields["contact"].queryset = (Contact.objects.restrict(user, "view").filter(customer_id=customer_pk)
+                                           if customer_pk else Contact.objects.none())
         if not customer_pk:
             del self.fields["contact"]
         self.fields["department"].widget.attrs.update({

@@ -46,35 +46,95 @@ def _granted_customer_ids(user: Any, contents) -> models.QuerySet:
     return (
         AccessGrant.objects.filter(user_id=getattr(user, "pk", None), content__in=contents)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .values("customer_id")
+        .order_by().values("customer_id")
     )
 
 
-def customer_scope_q(user: Any, action: str, field: str = "pk") -> Q | None:
-    """The customers ``user`` may ``action`` as a ``Q`` on ``field`` (a customer key): ``None``
-    for nothing, ``Q()`` for everything. The owner lookup joins the relationships, so the scope is
-    applied in a subquery on the primary key: one row per customer however many relationships
-    match (R-PERM-3)."""
+def customer_scope_ids(user: Any, action: str) -> models.QuerySet | None | Q:
+    """The customers ``user`` may ``action``: a ``values("pk")`` queryset, ``None`` for nothing,
+    ``Q()`` for everything. The owner lookup joins the relationships, so the scope is applied in a
+    subquery on the primary key: one row per customer however many relationships match (R-PERM-3)."""
     from kam.org.permissions import scope_q
 
     q = scope_q(user, Customer, action)
     if q is None or not q:
         return q
-    return Q(**{f"{field}__in": Customer.objects.filter(q).values("pk")})
+    return Customer.objects.filter(q).order_by().values("pk")
 
 
-def _with_grants(user: Any, action: str, base: Q | None, field: str, contents) -> Q | None:
-    if action != "view" or not getattr(user, "is_authenticated", False) or base is not None and not base:
-        return base
-    granted = Q(**{f"{field}__in": _granted_customer_ids(user, contents)})
-    return granted if base is None else base | granted
+def customer_scope_q(user: Any, action: str, field: str = "pk") -> Q | None:
+    """:func:`customer_scope_ids` as a ``Q`` on ``field`` (a customer key)."""
+    ids = customer_scope_ids(user, action)
+    if ids is None or isinstance(ids, Q):
+        return ids
+    return Q(**{f"{field}__in": ids})
+
+
+REVIEWER_ROLES = {"reviewer_county", "reviewer_bureau", "reviewer_city", "reviewer_province"}
+
+
+def _reviewed_customer_ids(user: Any) -> models.QuerySet | None:
+    """The known customers of the applications a reviewer has (had) a task in: approvers read what
+    they approve, beyond their data scope (see docs/decisions/0050). ``None`` for non-reviewers."""
+    from .selectors import review_q, role_codes
+
+    if not REVIEWER_ROLES & role_codes(user):
+        return None
+    return (Registration.objects.filter(review_q(user, open_only=False), customer__isnull=False).order_by()
+            .values("customer_id"))
+
+
+def _lookups(q: Q):
+    for child in q.children:
+        if isinstance(child, Q):
+            yield from _lookups(child)
+        else:
+            yield child[0]
+
+
+def _prefixed(q: Q, prefix: str) -> Q:
+    """``q`` with every lookup put under ``prefix`` (e.g. ``customer__``)."""
+    out = Q()
+    out.connector, out.negated = q.connector, q.negated
+    out.children = [_prefixed(c, prefix) if isinstance(c, Q) else (prefix + c[0], c[1]) for c in q.children]
+    return out
+
+
+def _restrict_q(user: Any, action: str, field: str, contents) -> Q | None:
+    """The scope as a ``Q`` on ``field`` (``pk`` or a customer key): the data scope, plus for "view"
+    the customers an access grant of ``contents`` opens (R-CUST-5) and those of the applications
+    the user reviews.
+
+    A scope through the owner (the relationships' manager, a join) and the extra customer sets
+    are one ``IN (… UNION …)`` subquery of customer ids, so the database drives the query from
+    those (few) ids; a scope by org unit alone stays a plain condition on the customer row (no
+    subquery of a million ids)."""
+    from kam.org.permissions import scope_q
+
+    q = scope_q(user, Customer, action)
+    if q is not None and not q:  # everything
+        return q
+    extra = []
+    if action == "view" and getattr(user, "is_authenticated", False):
+        extra = [p for p in (_granted_customer_ids(user, contents), _reviewed_customer_ids(user)) if p is not None]
+    direct = None
+    if q is not None:
+        owner = Customer.kam_scope.owner.split("__")[0]
+        if any(k.split("__")[0] == owner for k in _lookups(q)):
+            extra.insert(0, Customer.objects.filter(q).order_by().values("pk"))
+        else:
+            direct = q if field == "pk" else _prefixed(q, f"{field}__")
+    if not extra:
+        return direct
+    ids = Q(**{f"{field}__in": extra[0].union(*extra[1:]) if len(extra) > 1 else extra[0]})
+    return ids if direct is None else direct | ids
 
 
 class CustomerQuerySet(RestrictedQuerySet):
     def restrict(self, user: Any, action: str = "view") -> CustomerQuerySet:
         """Scope by owning unit and relationship manager; for "view" plus the customers whose basic
         information an approved access request grants (R-CUST-5)."""
-        q = _with_grants(user, action, customer_scope_q(user, action), "pk", BASIC_CONTENTS)
+        q = _restrict_q(user, action, "pk", BASIC_CONTENTS)
         return self.none() if q is None else self.filter(q)
 
     def search(self, text: str) -> CustomerQuerySet:
@@ -149,8 +209,39 @@ class FollowCustomerQuerySet(RestrictedQuerySet):
     them for "view" (R-CUST-5)."""
 
     def restrict(self, user: Any, action: str = "view"):
-        q = _with_grants(user, action, customer_scope_q(user, action, "customer"), "customer", BUSINESS_CONTENTS)
+        q = _restrict_q(user, action, "customer", BUSINESS_CONTENTS)
         return self.none() if q is None else self.filter(q)
+
+
+class CustomerMergeQuerySet(RestrictedQuerySet):
+    def restrict(self, user: Any, action: str = "view") -> CustomerMergeQuerySet:
+        """Seen with the kept customer."""
+        return self.filter(kept__in=Customer.objects.restrict(user, action).values("pk"))
+
+
+class CustomerMerge(models.Model):
+    """A duplicate merged into ``kept``: the removed customer's identity, so its history (audit
+    entries under its old id) is shown on the kept customer."""
+
+    kept = models.ForeignKey(Customer, verbose_name=_("kept customer"), on_delete=models.CASCADE,
+                             related_name="merges")
+    removed_id = models.PositiveBigIntegerField(_("merged customer id"), db_index=True)
+    removed_name = models.CharField(_("merged customer"), max_length=200)
+    removed_key_number = models.CharField(_("key-customer number"), max_length=40, blank=True)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("merged by"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    merged_at = models.DateTimeField(_("merged at"), default=clock.now)
+
+    objects = CustomerMergeQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE, org="kept__org_unit", owner="kept__relationships__manager")
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+
+    def __str__(self) -> str:
+        return f"{self.removed_name} → {self.kept}"
 
 
 class Contact(models.Model):
@@ -254,12 +345,19 @@ PRE_REVIEW_STAGES = (Stage.COUNTY_REVIEW, Stage.BUREAU_REVIEW)
 class Outcome(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     FAILED = "failed", _("Development failed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+REAPPLY_OUTCOMES = (Outcome.REJECTED, Outcome.WITHDRAWN)
+REGISTRATION_PROCESS = "customer_registration"  # kam.processes definition code (客户注册审批)
+ACCESS_PROCESS = "data_access"  # 客户资料调取审批
 
 
 class RegistrationQuerySet(RestrictedQuerySet):
     def restrict(self, user: Any, action: str = "view") -> RegistrationQuerySet:
-        """The data scope (an applicant's own applications, a unit's …) plus the open applications
-        the user's review roles and org let them act on (R-CUST-4)."""
+        """The data scope (an applicant's own applications, a unit's …) plus the applications whose
+        approval process gives the user a task (R-CUST-4): open ones to act on, and for "view" also
+        those they have reviewed."""
         from kam.org.permissions import scope_q
 
         from .selectors import review_q
@@ -269,11 +367,11 @@ class RegistrationQuerySet(RestrictedQuerySet):
             return self
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
-        reviewable = review_q(user)
+        reviewable = review_q(user, open_only=action != "view")
         return self.filter(reviewable if q is None else q | reviewable)
 
     def reviewable_by(self, user: Any) -> RegistrationQuerySet:
-        """R-CUST-4: the open applications ``user``'s review roles and org allow them to act on."""
+        """R-CUST-4: the applications waiting for ``user``'s review (an open task in their process)."""
         from .selectors import review_q
 
         return self.filter(review_q(user))
@@ -305,6 +403,9 @@ class Registration(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), default=clock.now, db_index=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=clock.now)
+    process = models.ForeignKey("processes.ProcessInstance", verbose_name=_("approval process"), null=True,
+                                blank=True, on_delete=models.SET_NULL, related_name="+",
+                                help_text=_("The approval process of the current round."))
 
     objects = RegistrationQuerySet.as_manager()
     kam_scope = ScopeSpec(module=REGISTRATION_MODULE, org="applicant_unit", owner="applicant")
@@ -327,7 +428,7 @@ class Registration(models.Model):
 
     @property
     def can_reapply(self) -> bool:
-        return self.stage == Stage.REJECTED and self.outcome == Outcome.REJECTED
+        return self.stage == Stage.REJECTED and self.outcome in REAPPLY_OUTCOMES
 
     def last_opinions(self) -> list[ReviewAction]:
         """The opinions of the last review round (since the last submit or re-application)."""
@@ -352,6 +453,8 @@ class ReviewAction(models.Model):
         REAPPLY = "reapply", _("Re-applied")
         ASSIGN_NUMBER = "assign_number", _("Number assigned")
         EDIT = "edit", _("Edited")
+        SEND_BACK = "send_back", _("Sent back")
+        WITHDRAW = "withdraw", _("Withdrawn")
 
     registration = models.ForeignKey(Registration, verbose_name=_("registration"), on_delete=models.CASCADE,
                                      related_name="actions")
@@ -361,6 +464,8 @@ class ReviewAction(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT,
                               related_name="+")
     at = models.DateTimeField(_("time"), default=clock.now)
+    event = models.OneToOneField("processes.TaskEvent", verbose_name=_("process event"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
 
     objects = RestrictedQuerySet.as_manager()
     kam_scope = ScopeSpec(module=REGISTRATION_MODULE, org="registration__applicant_unit",
@@ -383,8 +488,8 @@ class AccessStatus(models.TextChoices):
 
 class AccessRequestQuerySet(RestrictedQuerySet):
     def restrict(self, user: Any, action: str = "view") -> AccessRequestQuerySet:
-        """The data scope plus the requests the user decides (pending ones of their region, and
-        those they decided)."""
+        """The data scope plus the requests the user decides (an open task in their approval
+        process; for "view" also those they had a task in or decided)."""
         from kam.org.permissions import scope_q
 
         from .selectors import access_review_q
@@ -394,7 +499,7 @@ class AccessRequestQuerySet(RestrictedQuerySet):
             return self
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
-        decides = access_review_q(user) | Q(approver_id=user.pk)
+        decides = access_review_q(user, open_only=action != "view") | Q(approver_id=user.pk)
         return self.filter(decides if q is None else q | decides)
 
 
@@ -417,6 +522,8 @@ class AccessRequest(models.Model):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     requested_at = models.DateTimeField(_("requested at"), default=clock.now)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    process = models.ForeignKey("processes.ProcessInstance", verbose_name=_("approval process"), null=True,
+                                blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = AccessRequestQuerySet.as_manager()
     kam_scope = ScopeSpec(module=ACCESS_MODULE, org="applicant__org_unit", owner="applicant")

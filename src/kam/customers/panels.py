@@ -9,7 +9,7 @@ from typing import Any
 
 from kam.core.registry import DetailPanel, register_detail_panel, register_home_panel
 
-from .models import AccessGrant, Contact, Customer, Registration, Relationship
+from .models import AccessGrant, Contact, Customer, CustomerMerge, Registration, Relationship
 
 CUSTOMER = "customers.customer"
 
@@ -35,11 +35,31 @@ def _grants(request: Any, customer: Customer) -> dict[str, Any]:
     return {"grants": list(rows[:50])}
 
 
+def _merged_history(request: Any, customer: Customer) -> dict[str, Any]:
+    """The customers merged into this one, each with its change history under its old id (the
+    history is part of the kept customer's: whoever sees the customer sees it)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from kam.audit.models import AuditEntry
+    from kam.audit.selectors import present
+
+    merges = list(CustomerMerge.objects.restrict(request.user, "view").filter(kept=customer)
+                  .select_related("merged_by")[:20])
+    ct = ContentType.objects.get_for_model(Customer)
+    for merge in merges:
+        entries = AuditEntry.objects.filter(content_type=ct, object_id=str(merge.removed_id)).select_related(
+            "actor", "content_type").order_by("-at", "-id")
+        merge.history = present(list(entries[:100]))
+    return {"merges": merges}
+
+
 register_detail_panel(CUSTOMER, DetailPanel(10, "relationships", "customers/panels/relationships.html",
                                             _relationships))
 register_detail_panel(CUSTOMER, DetailPanel(20, "contacts", "customers/panels/contacts.html", _contacts))
 register_detail_panel(CUSTOMER, DetailPanel(80, "registrations", "customers/panels/registrations.html",
                                             _registrations, module="customer_registrations"))
+register_detail_panel(CUSTOMER, DetailPanel(85, "merged_history", "customers/panels/merged_history.html",
+                                            _merged_history))
 register_detail_panel(CUSTOMER, DetailPanel(90, "access_grants", "customers/panels/access_grants.html", _grants,
                                             module="customer_access"))
 

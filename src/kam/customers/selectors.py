@@ -18,7 +18,6 @@ from .models import (
     OPEN_STAGES,
     PRE_REVIEW_STAGES,
     REGISTRATION_MODULE,
-    REVIEW_MODULE,
     Customer,
     Registration,
     Stage,
@@ -52,72 +51,74 @@ def role_codes(user: Any) -> set[str]:
 
 
 # --- R-CUST-4: who acts at which stage --------------------------------------------------------
+#
+# The review runs on the process engine (definition ``customer_registration``): the node
+# configuration resolves each stage's reviewers from their role and org relative to the applicant
+# (区县预审: the county's reviewers; 市局专业局预审: the city's reviewers of the application's own
+# business line; the city's reviewers may also take a pre-review application straight; 市局初审:
+# the city's reviewers; 终审: the city's or the province's). A reviewer acts on an application
+# exactly when they hold an open task in its process.
 
 NOTHING = Q(pk__in=[])
 
 
-def _role_qs(user: Any) -> dict[str, Q]:
-    """Per review role of the user, the applications its org covers (R-CUST-4):
+def _user_tasks(user: Any, open_only: bool = True, node: str | None = None):
+    from kam.processes.models import OPEN_TASK_STATUSES, HumanTask, TaskStatus
 
-    - ``county``: 区县预审 of applications from inside the reviewer's county;
-    - ``bureau``: 市局专业局预审 of applications of the bureaus of the reviewer's business line in
-      the reviewer's city;
-    - ``city_pre`` / ``city``: the reviewer's city — pre-review stages (to take them straight
-      into first review) and first / final review;
-    - ``province``: final review of the cities below the reviewer's province.
-    """
-    cached = getattr(user, "_kam_review_qs", None)
-    if cached is not None:
-        return cached
-    qs = {k: NOTHING for k in ("county", "bureau", "city_pre", "city", "province")}
-    if user.is_superuser:
-        qs.update(county=Q(stage=Stage.COUNTY_REVIEW), bureau=Q(stage=Stage.BUREAU_REVIEW),
-                  city_pre=Q(stage__in=PRE_REVIEW_STAGES),
-                  city=Q(stage__in=(Stage.CITY_REVIEW, Stage.FINAL_REVIEW)))
-    elif has_perm(user, REVIEW_MODULE, "change"):
-        roles = role_codes(user)
-        unit = user.org_unit
-        if "reviewer_county" in roles and (county := region_of(unit, OrgLevel.COUNTY)) is not None:
-            qs["county"] = Q(stage=Stage.COUNTY_REVIEW, applicant_unit__path__startswith=county.path)
-        if "reviewer_bureau" in roles and (bureau := bureau_of(unit)) is not None:
-            qs["bureau"] = Q(stage=Stage.BUREAU_REVIEW, bureau__business_line_id=bureau.business_line_id,
-                             city=region_of(bureau, OrgLevel.CITY))
-        if "reviewer_city" in roles and (city := region_of(unit, OrgLevel.CITY)) is not None:
-            qs["city_pre"] = Q(stage__in=PRE_REVIEW_STAGES, city=city)
-            qs["city"] = Q(stage__in=(Stage.CITY_REVIEW, Stage.FINAL_REVIEW), city=city)
-        if "reviewer_province" in roles and (province := region_of(unit, OrgLevel.PROVINCE)) is not None:
-            qs["province"] = Q(stage=Stage.FINAL_REVIEW, city__path__startswith=province.path)
-    user._kam_review_qs = qs
-    return qs
+    qs = HumanTask.objects.filter(assignee_id=getattr(user, "pk", None))
+    qs = qs.filter(status__in=OPEN_TASK_STATUSES) if open_only else qs.exclude(status=TaskStatus.CANCELLED)
+    return qs.filter(node_id=node) if node else qs
 
 
-def action_q(user: Any, action: str) -> Q:
-    """Applications on which ``user`` may perform the review ``action`` (R-CUST-4)."""
-    r = _role_qs(user)
-    approve = r["county"] | r["bureau"] | r["city"] | r["province"]
-    if action == "approve":
-        return approve
-    if action == "take":  # 市局初审 takes an application straight, skipping pre-review
-        return r["city_pre"]
-    if action in ("reject", "fail"):  # any stage the user acts at may refuse
-        return approve | r["city_pre"]
-    if action == "assign_number":  # the city key-account department assigns by hand
-        return r["city"]
-    return NOTHING
+def review_q(user: Any, *, open_only: bool = True, stage: str | None = None) -> Q:
+    """Applications whose current approval process gives ``user`` an open task (``open_only``) or
+    any task they did not lose to another reviewer (to read what they reviewed), at ``stage``."""
+    if not getattr(user, "is_authenticated", False):
+        return NOTHING
+    return Q(process_id__in=_user_tasks(user, open_only, stage).values("instance_id"))
 
 
-def review_q(user: Any) -> Q:
-    """Every open application the user may act on in some way."""
-    return action_q(user, "approve") | action_q(user, "reject") | action_q(user, "take")
+def review_task(user: Any, registration: Registration):
+    """The user's open task in the application's approval process, if any."""
+    if registration.process_id is None or not getattr(user, "is_authenticated", False):
+        return None
+    return _user_tasks(user).filter(instance_id=registration.process_id).select_related("instance__version").order_by(
+        "pk").first()
+
+
+def is_taker(user: Any, task) -> bool:
+    """At a pre-review step: ``user`` holds the task as a city reviewer who takes the application
+    straight into first review (the step's approver is ``any_of`` [pre-reviewers, takers…]), not as
+    a pre-reviewer."""
+    from kam.processes import assignees
+    from kam.processes.services import node_config
+
+    if task.node_id not in PRE_REVIEW_STAGES:
+        return False
+    spec = node_config(task.instance, task.node_id).get("approver") or {}
+    if spec.get("kind") != "any_of" or len(spec.get("of") or []) < 2:
+        return False
+    instance = task.instance
+    pre = assignees.resolve(spec["of"][0], base=instance.starter, node_id=task.node_id, data=instance.data)
+    if any(u.pk == user.pk for u in pre):
+        return False
+    takers = assignees.resolve({"kind": "any_of", "of": spec["of"][1:]}, base=instance.starter,
+                               node_id=task.node_id, data=instance.data)
+    return any(u.pk == user.pk for u in takers)
 
 
 def allowed_actions(user: Any, registration: Registration) -> list[str]:
-    """The review actions ``user`` may take on ``registration`` now, in display order."""
-    found = []
-    for name in ("approve", "take", "assign_number", "reject", "fail"):
-        if Registration.objects.filter(pk=registration.pk).filter(action_q(user, name)).exists():
-            found.append(name)
-    return found
+    """The review actions ``user`` may take on ``registration`` now, in display order (R-CUST-4)."""
+    task = review_task(user, registration) if registration.is_open else None
+    if task is None:
+        return []
+    if task.node_id in PRE_REVIEW_STAGES:
+        found = ["take" if is_taker(user, task) else "approve"]
+    else:
+        found = ["approve"]
+        if "reviewer_city" in role_codes(user) or user.is_superuser:  # the city assigns numbers by hand
+            found.append("assign_number")
+    return [*found, "reject", "fail"]
 
 
 @dataclass
@@ -128,9 +129,13 @@ class StageCount:
 
 
 def review_counts(user: Any) -> list[StageCount]:
-    """The review entry page: applications pending per stage that the user may act on."""
+    """The review entry page: the user's open registration tasks per stage (pending pre-review,
+    pre-review passed = first review, first review passed = final review)."""
+    from .models import REGISTRATION_PROCESS
+
     rows = dict(
-        Registration.objects.reviewable_by(user).values_list("stage").annotate(n=Count("pk")).order_by()
+        _user_tasks(user).filter(instance__version__definition__code=REGISTRATION_PROCESS)
+        .values_list("node_id").annotate(n=Count("pk")).order_by()
     )
     return [StageCount(s.value, str(s.label), rows.get(s.value, 0)) for s in Stage if s in OPEN_STAGES]
 
@@ -243,24 +248,20 @@ def registration_lookup(user: Any, text: str, limit: int = 20) -> list[Customer]
     return sorted(found.values(), key=lambda c: c.name)[:limit]
 
 
-def access_review_q(user: Any) -> Q:
-    """Data-access requests ``user`` may decide: the key-account centres decide for the applicants
-    of their city (市大客户中心) or province (省大客户中心); administrators for all."""
-    from .models import ACCESS_REVIEW_MODULE, AccessStatus
-
-    pending = Q(status=AccessStatus.PENDING) & ~Q(applicant_id=user.pk)
-    if user.is_superuser:
-        return pending
-    if not has_perm(user, ACCESS_REVIEW_MODULE, "change"):
+def access_review_q(user: Any, *, open_only: bool = True) -> Q:
+    """Data-access requests ``user`` decides: an open task in their approval process (definition
+    ``data_access``: the key-account centres of the applicant's city or province); with
+    ``open_only=False`` also those they had a task in."""
+    if not getattr(user, "is_authenticated", False):
         return NOTHING
-    roles = role_codes(user)
-    if "admin" in roles:
-        return pending
-    q = NOTHING
-    for role, level in (("reviewer_city", OrgLevel.CITY), ("reviewer_province", OrgLevel.PROVINCE)):
-        if role in roles and (region := region_of(user.org_unit, level)) is not None:
-            q |= Q(applicant__org_unit__path__startswith=region.path)
-    return pending & q
+    return Q(process_id__in=_user_tasks(user, open_only).values("instance_id"))
+
+
+def access_review_task(user: Any, request: Any):
+    """The user's open task in the data-access request's approval process, if any."""
+    if request.process_id is None or not getattr(user, "is_authenticated", False):
+        return None
+    return _user_tasks(user).filter(instance_id=request.process_id).order_by("pk").first()
 
 
 def registration_candidates(user: Any, text: str, limit: int = 20) -> list[tuple[Customer, float | None]]:
@@ -277,3 +278,16 @@ def registration_candidates(user: Any, text: str, limit: int = 20) -> list[tuple
     for c in matches:
         found.setdefault(c.pk, (c, None))
     return list(found.values())[:limit]
+
+
+def dnd_customer_ids(customer_ids: list[int]) -> set[int]:
+    """The customers among ``customer_ids`` inside a do-not-disturb window now (免打扰, from the
+    work app when it is installed): lists and the 360 view show a badge."""
+    from django.apps import apps
+
+    if not customer_ids or not apps.is_installed("kam.work"):
+        return set()
+    from kam.work import selectors as work_selectors
+
+    find = getattr(work_selectors, "dnd_customer_ids", None)
+    return set(find(customer_ids)) if find is not None else set()

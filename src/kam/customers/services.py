@@ -1,9 +1,14 @@
-"""Writes of the customers app. Pages, API, imports and (later) the process engine call these.
+"""Writes of the customers app. Pages, API and imports call these.
 
-The registration review is a state machine with one function per review action
-(:func:`registration_submit`, :func:`registration_approve`, :func:`registration_take`,
-:func:`registration_reject`, :func:`registration_assign_number`, :func:`registration_reapply`);
-each checks who may act (R-CUST-4, :mod:`kam.customers.selectors`) inside its transaction.
+The registration review and the data-access approval run on the process engine (definitions
+``customer_registration`` and ``data_access``): submitting starts an instance; each review action
+(:func:`registration_approve`, :func:`registration_take`, :func:`registration_reject`,
+:func:`access_request_approve`, :func:`access_request_reject`) checks the reviewer holds an open
+task (R-CUST-4) and completes it through :mod:`kam.processes.services`. The business effect
+follows the process (:func:`on_process_advanced`, :func:`on_process_ended`, connected to the
+engine's signals): the application's stage and history, the customer and its number on final
+approval, the mark for re-application on rejection, the grant on approval of a request — so an
+action taken on the generic task pages has the same effect.
 """
 
 from __future__ import annotations
@@ -26,8 +31,11 @@ from kam.org.permissions import has_perm
 from . import selectors
 from .models import (
     ACCESS_MODULE,
+    ACCESS_PROCESS,
     MODULE,
+    OPEN_STAGES,
     REGISTRATION_MODULE,
+    REGISTRATION_PROCESS,
     SEGMENT_MODULE,
     AccessContent,
     AccessGrant,
@@ -35,6 +43,7 @@ from .models import (
     AccessStatus,
     Contact,
     Customer,
+    CustomerMerge,
     NumberSegment,
     Outcome,
     Registration,
@@ -198,7 +207,8 @@ def customer_assign_number(*, user: Any, customer: Customer, key_number: str) ->
 @transaction.atomic
 def customer_merge(*, user: Any, keep: Customer, remove: Customer) -> Customer:
     """Merge ``remove`` into ``keep``: relationships, contacts, registrations, access requests and
-    grants move over; ``keep`` takes ``remove``'s key-customer number when it has none."""
+    grants move over; ``keep`` takes ``remove``'s key-customer number when it has none; a
+    :class:`CustomerMerge` row keeps ``remove``'s identity so its history shows on ``keep``."""
     _require(user, "customer_merge")
     if keep.pk == remove.pk:
         raise ValidationError({"remove": _("Choose two different customers.")})
@@ -211,6 +221,9 @@ def customer_merge(*, user: Any, keep: Customer, remove: Customer) -> Customer:
     Registration.objects.filter(customer=remove).update(customer=keep)
     AccessRequest.objects.filter(customer=remove).update(customer=keep)
     AccessGrant.objects.filter(customer=remove).update(customer=keep)
+    CustomerMerge.objects.filter(kept=remove).update(kept=keep)  # earlier merges into the removed one
+    CustomerMerge.objects.create(kept=keep, removed_id=remove.pk, removed_name=remove.name,
+                                 removed_key_number=remove.key_number or "", merged_by=user, merged_at=clock.now())
     number = remove.key_number
     for field in ("short_name", "industry", "level", "address", "phone"):
         if not getattr(keep, field) and getattr(remove, field):
@@ -275,11 +288,12 @@ def _lines(values: Iterable[Any] | None) -> list[BusinessLine]:
     return lines
 
 
-def clean_relationship_data(data: Mapping[str, Any], *, city: OrgUnit,
-                            customer: Customer | None) -> dict[str, Any]:
+def clean_relationship_data(data: Mapping[str, Any], *, city: OrgUnit, customer: Customer | None,
+                            user: Any = None) -> dict[str, Any]:
     """Validate a business relationship: the department lies in ``city``, the manager is an
     assignable account manager of that department, the contact is picked (a contact of the
-    customer: its fields are copied, read-only) or typed, at least one business line."""
+    customer the ``user`` may see: its fields are copied, read-only) or typed, at least one
+    business line."""
     from kam.managers.models import AccountManager
     from kam.managers.services import ensure_assignable
 
@@ -316,6 +330,10 @@ def clean_relationship_data(data: Mapping[str, Any], *, city: OrgUnit,
     contact = contact or None
     if contact is not None and (customer is None or contact.customer_id != customer.pk):
         _add(errors, "contact", _("The contact does not belong to this customer."))
+        contact = None
+    elif contact is not None and user is not None and not Contact.objects.restrict(user, "view").filter(
+            pk=contact.pk).exists():
+        _add(errors, "contact", _("Unknown contact."))
         contact = None
     out["contact"] = contact
     if contact is not None:
@@ -362,7 +380,7 @@ def _create_relationship(customer: Customer, clean: Mapping[str, Any]) -> Relati
 @transaction.atomic
 def relationship_add(*, user: Any, customer: Customer, **data: Any) -> Relationship:
     check_in_scope(user, customer, "change")
-    clean = clean_relationship_data(data, city=customer.city, customer=customer)
+    clean = clean_relationship_data(data, city=customer.city, customer=customer, user=user)
     return _create_relationship(customer, clean)
 
 
@@ -378,7 +396,7 @@ def relationship_update(*, user: Any, relationship: Relationship, **data: Any) -
     if data.get("contact") in (None, "") and any(k.startswith("contact_") for k in data):
         current["contact"] = None
     clean = clean_relationship_data({**current, **data}, city=relationship.customer.city,
-                                    customer=relationship.customer)
+                                    customer=relationship.customer, user=user)
     lines = clean.pop("business_lines")
     for field, value in clean.items():
         setattr(relationship, field, value)
@@ -479,6 +497,45 @@ def _first_stage(unit: OrgUnit) -> tuple[str, OrgUnit | None]:
     return Stage.CITY_REVIEW, None
 
 
+def _process_data(registration: Registration) -> dict[str, Any]:
+    bureau = registration.bureau
+    if bureau is not None:
+        source = "bureau"
+    elif selectors.region_of(registration.applicant_unit, OrgLevel.COUNTY) is not None:
+        source = "county"
+    else:
+        source = "city"
+    return {
+        "source": source, "business_line": bureau.business_line.code if bureau and bureau.business_line_id else "",
+        "applicant_unit": registration.applicant_unit_id, "city": registration.city_id,
+        "registration": registration.pk, "new_customer": registration.customer_id is None,
+    }
+
+
+def _ensure_definition(code: str) -> None:
+    from kam.processes.loader import load_shipped_definitions
+    from kam.processes.models import ProcessDefinition
+
+    if not ProcessDefinition.objects.filter(code=code).exists():
+        load_shipped_definitions()
+
+
+def _start_review(user: Any, registration: Registration) -> Registration:
+    """Start the approval process of one round of ``registration`` (submit or re-apply)."""
+    from kam.processes import services as process_services
+
+    _ensure_definition(REGISTRATION_PROCESS)
+    instance = process_services.instance_start(
+        user=user, definition_code=REGISTRATION_PROCESS, business_key=f"{REGISTRATION_PROCESS}:{registration.pk}",
+        data=_process_data(registration), title=registration.name, require_module=False,
+        snapshot={"name": registration.name, "customer": registration.customer_id,
+                  "customer_data": registration.customer_data, "relationship_data": registration.relationship_data})
+    registration.refresh_from_db()
+    registration.process = instance
+    registration.save(update_fields=["process"])
+    return registration
+
+
 def _log(registration: Registration, user: Any, action: str, opinion: str = "", stage: str | None = None) -> None:
     ReviewAction.objects.create(registration=registration, stage=stage or registration.stage, action=action,
                                 opinion=opinion, actor=user, at=clock.now())
@@ -504,7 +561,8 @@ def _prepare(user: Any, *, customer: Customer | None, customer_data: Mapping[str
             for field, msgs in exc.message_dict.items():
                 errors.setdefault(field, []).extend(msgs)
     try:
-        rdata = _relationship_json(clean_relationship_data(relationship_data, city=city, customer=customer))
+        rdata = _relationship_json(clean_relationship_data(relationship_data, city=city, customer=customer,
+                                                           user=user))
     except ValidationError as exc:
         for field, msgs in exc.message_dict.items():
             errors.setdefault(field, []).extend(msgs)
@@ -530,42 +588,37 @@ def registration_submit(*, user: Any, relationship_data: Mapping[str, Any], cust
     registration.business_lines.set(rdata["business_lines"])
     _log(registration, user, ReviewAction.Kind.SUBMIT)
     check_in_scope(user, registration, "change")
-    return registration
+    return _start_review(user, registration)
 
 
 def _lock(registration: Registration) -> Registration:
     return Registration.objects.select_for_update().get(pk=registration.pk)
 
 
-def _check_action(user: Any, registration: Registration, action: str) -> None:
-    if not Registration.objects.filter(pk=registration.pk).filter(selectors.action_q(user, action)).exists():
+def _check_action(user: Any, registration: Registration, action: str):
+    """The user's open task in the application's process, when ``action`` is theirs to take now."""
+    if action not in selectors.allowed_actions(user, registration):
         raise PermissionDenied(_("You may not take this action on the application at the stage “%(stage)s”.")
                                % {"stage": registration.get_stage_display()})
+    return selectors.review_task(user, registration)
 
 
-NEXT_STAGE = {
-    Stage.COUNTY_REVIEW: Stage.CITY_REVIEW,
-    Stage.BUREAU_REVIEW: Stage.CITY_REVIEW,
-    Stage.CITY_REVIEW: Stage.FINAL_REVIEW,
-    Stage.FINAL_REVIEW: Stage.APPROVED,
-}
+def _complete(user: Any, registration: Registration, task, action: str, opinion: str) -> Registration:
+    from kam.processes import services as process_services
+
+    process_services.task_complete(user=user, task=task, action=action, opinion=opinion)
+    registration.refresh_from_db()
+    return registration
 
 
 @transaction.atomic
 def registration_approve(*, user: Any, registration: Registration, opinion: str = "") -> Registration:
     """Pass the current stage: pre-review → first review → final review → approved. Final approval
-    creates (or completes) the customer, issues or reuses its number and adds the relationship."""
+    creates (or completes) the customer, issues or reuses its number and adds the relationship
+    (in :func:`on_process_ended`, inside the same transaction: an error there undoes the approval)."""
     registration = _lock(registration)
-    _check_action(user, registration, "approve")
-    stage = registration.stage
-    if stage == Stage.FINAL_REVIEW:
-        _finalise(registration)
-    registration.stage = NEXT_STAGE[stage]
-    if registration.stage == Stage.APPROVED:
-        registration.decided_at = clock.now()
-    registration.save()
-    _log(registration, user, ReviewAction.Kind.APPROVE, opinion.strip(), stage=stage)
-    return registration
+    task = _check_action(user, registration, "approve")
+    return _complete(user, registration, task, "approve", (opinion or "").strip())
 
 
 def _finalise(registration: Registration) -> None:
@@ -604,31 +657,43 @@ def _finalise(registration: Registration) -> None:
 
 @transaction.atomic
 def registration_take(*, user: Any, registration: Registration, opinion: str = "") -> Registration:
-    """市局初审 takes an application at pre-review straight into first review."""
+    """市局初审 takes an application at pre-review straight into first review (its pre-review task
+    is completed by the city reviewer)."""
     registration = _lock(registration)
-    _check_action(user, registration, "take")
-    stage = registration.stage
-    registration.stage = Stage.CITY_REVIEW
-    registration.save()
-    _log(registration, user, ReviewAction.Kind.TAKE, opinion.strip(), stage=stage)
-    return registration
+    task = _check_action(user, registration, "take")
+    return _complete(user, registration, task, "approve", (opinion or "").strip())
 
 
 @transaction.atomic
 def registration_reject(*, user: Any, registration: Registration, reason: str,
                         failed: bool = False) -> Registration:
-    """驳回 (the applicant may re-apply) or 开发失败 (closed for good), at any stage, with a reason."""
+    """驳回 (the applicant may re-apply) or 开发失败 (closed for good), at any stage, with a reason.
+    The process ends as rejected; :func:`on_process_ended` closes the application."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for the rejection.")})
     registration = _lock(registration)
-    _check_action(user, registration, "fail" if failed else "reject")
-    stage = registration.stage
-    registration.stage = Stage.REJECTED
-    registration.outcome = Outcome.FAILED if failed else Outcome.REJECTED
-    registration.decided_at = clock.now()
-    registration.save()
-    _log(registration, user, ReviewAction.Kind.FAIL if failed else ReviewAction.Kind.REJECT, reason, stage=stage)
+    task = _check_action(user, registration, "fail" if failed else "reject")
+    if failed:  # read by on_process_ended
+        registration.outcome = Outcome.FAILED
+        registration.save(update_fields=["outcome"])
+    return _complete(user, registration, task, "reject", reason)
+
+
+@transaction.atomic
+def registration_withdraw(*, user: Any, registration: Registration, opinion: str = "") -> Registration:
+    """撤回: the applicant takes back an application under review; it may be re-applied."""
+    from kam.processes import services as process_services
+    from kam.processes.models import ProcessInstance
+
+    registration = _lock(registration)
+    _check_applicant(user, registration)
+    if not registration.is_open or registration.process_id is None:
+        raise ValidationError({"stage": _("The application is closed: it can no longer be withdrawn.")})
+    instance = process_services.instance_withdraw(
+        user=user, instance=ProcessInstance.objects.get(pk=registration.process_id), opinion=(opinion or "").strip())
+    registration.refresh_from_db()
+    _log_events(registration, instance)  # the 撤回 event is recorded after the process ended
     return registration
 
 
@@ -700,10 +765,11 @@ def registration_reapply(*, user: Any, registration: Registration, relationship_
     registration.key_number = ""
     registration.number_assigned_by_hand = False
     registration.submitted_at = clock.now()
+    registration.process = None
     registration.save()
     registration.business_lines.set(rdata["business_lines"])
     _log(registration, user, ReviewAction.Kind.REAPPLY)
-    return registration
+    return _start_review(user, registration)
 
 
 # --- data-access requests (R-CUST-5) -----------------------------------------------------------
@@ -731,50 +797,157 @@ def access_request_create(*, user: Any, customer: Customer, content: str, reason
         raise ValidationError({"customer": _("A request for this customer is already waiting for approval.")})
     request = AccessRequest.objects.create(customer=customer, applicant=user, content=content,
                                            reason=reason.strip(), requested_at=clock.now())
+    return _start_access_review(user, request)
+
+
+def _start_access_review(user: Any, request: AccessRequest) -> AccessRequest:
+    from kam.processes import services as process_services
+
+    _ensure_definition(ACCESS_PROCESS)
+    instance = process_services.instance_start(
+        user=user, definition_code=ACCESS_PROCESS, business_key=f"{ACCESS_PROCESS}:{request.pk}",
+        data={"content": request.content, "customer": request.customer_id, "request": request.pk},
+        snapshot={"content": request.content, "reason": request.reason, "customer": request.customer_id},
+        title=f"{request.customer.name} · {request.get_content_display()}", require_module=False)
+    request.process = instance
+    request.save(update_fields=["process"])
     return request
 
 
-def _check_approver(user: Any, request: AccessRequest) -> AccessRequest:
+def _check_approver(user: Any, request: AccessRequest):
+    """Lock the request; the user's open task in its approval process."""
     request = AccessRequest.objects.select_for_update().get(pk=request.pk)
     if request.applicant_id == user.pk:
         raise PermissionDenied(_("You cannot approve your own request."))
     if request.status != AccessStatus.PENDING:
         raise ValidationError({"status": _("The request has already been decided.")})
-    if not AccessRequest.objects.filter(pk=request.pk).filter(selectors.access_review_q(user)).exists():
+    task = selectors.access_review_task(user, request)
+    if task is None:
         raise PermissionDenied(_("You may not decide this request."))
-    return request
+    return request, task
 
 
 @transaction.atomic
 def access_request_approve(*, user: Any, request: AccessRequest, granted_content: str | None = None,
                            expires_at: dt.datetime | None = None, opinion: str = "") -> AccessRequest:
-    """Approve, granting the content asked for or less (asked all, granted basic)."""
-    request = _check_approver(user, request)
+    """Approve, granting the content asked for or less (asked all, granted basic); the grant is
+    made when the approval process ends (:func:`on_process_ended`)."""
+    from kam.processes import services as process_services
+
+    request, task = _check_approver(user, request)
     granted = granted_content or request.content
     if granted not in CONTENT_COVERS[AccessContent(request.content)]:
         raise ValidationError({"granted_content": _("You may grant the content asked for or less, not more.")})
     if expires_at is not None and expires_at <= clock.now():
         raise ValidationError({"expires_at": _("The end of the access must lie in the future.")})
-    request.status = AccessStatus.APPROVED
     request.granted_content = granted
-    request.approver = user
-    request.opinion = (opinion or "").strip()
     request.expires_at = expires_at
-    request.decided_at = clock.now()
-    request.save()
-    AccessGrant.objects.create(request=request, user=request.applicant, customer=request.customer,
-                               content=granted, expires_at=expires_at, created_at=clock.now())
+    request.save(update_fields=["granted_content", "expires_at"])
+    process_services.task_complete(user=user, task=task, action="approve", opinion=(opinion or "").strip())
+    request.refresh_from_db()
     return request
 
 
 @transaction.atomic
 def access_request_reject(*, user: Any, request: AccessRequest, opinion: str) -> AccessRequest:
+    from kam.processes import services as process_services
+
     if not (opinion or "").strip():
         raise ValidationError({"opinion": _("Give the reason for the rejection.")})
-    request = _check_approver(user, request)
-    request.status = AccessStatus.REJECTED
-    request.approver = user
-    request.opinion = opinion.strip()
-    request.decided_at = clock.now()
-    request.save()
+    request, task = _check_approver(user, request)
+    process_services.task_complete(user=user, task=task, action="reject", opinion=opinion.strip())
+    request.refresh_from_db()
     return request
+
+
+# --- following the approval processes ---------------------------------------------------------
+
+
+def _business_record(instance: Any, code: str, model):
+    prefix = f"{code}:"
+    if not instance.business_key.startswith(prefix) or not instance.business_key[len(prefix):].isdigit():
+        return None
+    record = model.objects.select_for_update().filter(pk=int(instance.business_key[len(prefix):])).first()
+    if record is None or record.process_id not in (None, instance.pk):
+        return None  # an earlier round's instance
+    return record
+
+
+def _log_events(registration: Registration, instance: Any) -> None:
+    """The review history of the application from the process's events (one row per event)."""
+    from kam.processes.models import EventAction, HumanTask, TaskEvent
+
+    kinds = {EventAction.APPROVE: ReviewAction.Kind.APPROVE, EventAction.REJECT: ReviewAction.Kind.REJECT,
+             EventAction.SEND_BACK: ReviewAction.Kind.SEND_BACK, EventAction.WITHDRAW: ReviewAction.Kind.WITHDRAW}
+    logged = ReviewAction.objects.filter(registration=registration, event__isnull=False).values("event_id")
+    events = (TaskEvent.objects.filter(instance=instance, action__in=list(kinds), actor__isnull=False)
+              .exclude(pk__in=logged).select_related("actor", "task").order_by("at", "pk"))
+    for event in events:
+        kind = kinds[event.action]
+        if kind == ReviewAction.Kind.APPROVE and event.task is not None and selectors.is_taker(
+                event.actor, HumanTask.objects.select_related("instance__version", "instance__starter").get(
+                    pk=event.task_id)):
+            kind = ReviewAction.Kind.TAKE
+        elif kind == ReviewAction.Kind.REJECT and registration.outcome == Outcome.FAILED:
+            kind = ReviewAction.Kind.FAIL
+        stage = event.node_id if event.node_id in Stage.values else registration.stage
+        ReviewAction.objects.create(registration=registration, stage=stage, action=kind, opinion=event.opinion,
+                                    actor=event.actor, at=event.at, event=event)
+
+
+def on_process_advanced(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A registration's process moved: its stage follows the process's current step."""
+    registration = _business_record(instance, REGISTRATION_PROCESS, Registration)
+    if registration is None:
+        return
+    _log_events(registration, instance)
+    stage = next((n for n in instance.current_nodes if n in OPEN_STAGES), None)
+    if stage and registration.stage != stage:
+        registration.stage = stage
+        registration.save(update_fields=["stage"])
+
+
+def on_process_ended(sender: Any, instance: Any, status: str, **kwargs: Any) -> None:
+    """A registration's or a data-access request's process ended: apply the business effect."""
+    from kam.processes.models import InstanceStatus
+
+    registration = _business_record(instance, REGISTRATION_PROCESS, Registration)
+    if registration is not None:
+        _log_events(registration, instance)
+        if status == InstanceStatus.COMPLETED:
+            _finalise(registration)  # creates the customer, issues or reuses the number (R-CUST-2)
+            registration.stage = Stage.APPROVED
+        else:  # rejected, withdrawn or cancelled: closed; 驳回 / 撤回 may be re-applied
+            registration.stage = Stage.REJECTED
+            if status != InstanceStatus.REJECTED:
+                registration.outcome = Outcome.WITHDRAWN
+            elif registration.outcome != Outcome.FAILED:
+                registration.outcome = Outcome.REJECTED
+        registration.decided_at = clock.now()
+        registration.save()
+        return
+    request = _business_record(instance, ACCESS_PROCESS, AccessRequest)
+    if request is None or request.status != AccessStatus.PENDING:
+        return
+    _decide_access(request, instance, status)
+
+
+def _decide_access(request: AccessRequest, instance: Any, status: str) -> None:
+    from kam.processes.models import EventAction, InstanceStatus, TaskEvent
+
+    decision = (TaskEvent.objects.filter(instance=instance, action__in=(EventAction.APPROVE, EventAction.REJECT))
+                .order_by("-at", "-pk").first())
+    request.approver = decision.actor if decision else None
+    request.opinion = decision.opinion if decision else ""
+    request.decided_at = clock.now()
+    if status == InstanceStatus.COMPLETED:
+        request.status = AccessStatus.APPROVED
+        request.granted_content = request.granted_content or request.content
+        request.save()
+        AccessGrant.objects.create(request=request, user=request.applicant, customer=request.customer,
+                                   content=request.granted_content, expires_at=request.expires_at,
+                                   created_at=clock.now())
+    else:
+        request.status = AccessStatus.REJECTED
+        request.granted_content, request.expires_at = "", None
+        request.save()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -34,8 +35,7 @@ def stage_badge(record: Registration):
 
 
 class CustomerTable(KamTable):
-    name = tables.Column(verbose_name=_("Customer name"), linkify=("customers:customer_detail", [tables.A("pk")]),
-                         orderable=True)
+    name = tables.Column(verbose_name=_("Customer name"), orderable=True)
     short_name = tables.Column(verbose_name=_("Short name"), default="")
     key_number = tables.Column(verbose_name=_("Key-customer number"), orderable=True, default="")
     level = tables.Column(verbose_name=_("Customer level"), orderable=True, default="")
@@ -48,6 +48,13 @@ class CustomerTable(KamTable):
     class Meta(KamTable.Meta):
         model = Customer
         fields = ("name", "short_name", "key_number", "level", "industry", "region", "org_unit", "status")
+
+    def render_name(self, value, record):
+        link = format_html('<a href="{}">{}</a>', reverse("customers:customer_detail", args=[record.pk]), value)
+        if getattr(record, "is_dnd", False):  # set by the list view from kam.work (免打扰)
+            return format_html('{} <span class="badge text-bg-dark" title="{}">{}</span>', link,
+                               _("The customer asked not to be disturbed now."), _("Do not disturb"))
+        return link
 
     def render_level(self, value, record):
         return _tag("customer_level", record.level)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("registrations/<int:pk>/", views.RegistrationDetailView.as_view(), name="registration_detail"),
     path("registrations/<int:pk>/edit/", views.RegistrationEditView.as_view(), name="registration_edit"),
     path("registrations/<int:pk>/reapply/", views.RegistrationReapplyView.as_view(), name="registration_reapply"),
+    path("registrations/<int:pk>/withdraw/", views.RegistrationWithdrawView.as_view(), name="registration_withdraw"),
     path("registrations/<int:pk>/<str:name>/", views.RegistrationActionView.as_view(), name="registration_action"),
     path("review/", views.ReviewHomeView.as_view(), name="review_home"),
     path("review/<str:stage>/", views.ReviewListView.as_view(), name="review_list"),

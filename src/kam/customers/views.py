@@ -86,9 +86,15 @@ def customer_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
-def known_customer_rows(customer: Customer) -> list[tuple[str, Any]]:
-    """A stored customer's basic information as labelled rows."""
-    return customer_rows({**customer.__dict__, "county": customer.county_id})
+def known_customer_rows(customer: Customer, user: Any = None) -> list[tuple[str, Any]]:
+    """A stored customer's basic information as labelled rows. For a ``user`` outside whose scope
+    the customer lies (客户注册申报, case 2: a known customer of the own city) only what identifies
+    and classifies it — name, short name, industry, level, headquarters flag, county, key-customer
+    number — not its address, phone and remarks (see docs/decisions/0050)."""
+    rows = customer_rows({**customer.__dict__, "county": customer.county_id})
+    if user is None or Customer.objects.restrict(user, "view").filter(pk=customer.pk).exists():
+        return rows
+    return [*rows[:6], (_("Key-customer number"), customer.key_number or "")]
 
 
 def _int_param(value: Any) -> int | None:
@@ -136,6 +142,13 @@ class CustomerListView(ObjectListView):
     default_sort = "name"
     export_spec = "customers.customers"
 
+    def get_page(self):
+        page = super().get_page()
+        dnd = selectors.dnd_customer_ids([c.pk for c in page.rows])
+        for c in page.rows:
+            c.is_dnd = c.pk in dnd
+        return page
+
 
 class CustomerDetailView(ObjectDetailView):
     """客户360视图: the customer's information and the panels every app registers for it."""
@@ -161,6 +174,7 @@ class CustomerDetailView(ObjectDetailView):
         context["merge_url"] = (reverse("customers:customer_merge", args=[obj.pk])
                                 if context["can_change"] and self.has_merge(user) else "")
         context["title"] = _("Customer 360 view: %(name)s") % {"name": obj.name}
+        context["is_dnd"] = obj.pk in selectors.dnd_customer_ids([obj.pk])
         return context
 
     @staticmethod
@@ -252,7 +266,7 @@ class RelationshipEditView(_CustomerChildMixin, ObjectEditView):
     def get_form(self):
         customer = self.get_customer()
         kwargs = self.get_form_kwargs()
-        kwargs.pop("user", None)
+        user = kwargs.pop("user", None) or self.request.user
         if not self.is_create() and self.request.method != "POST":
             rel = self.get_object()
             kwargs["initial"] = {
@@ -261,7 +275,7 @@ class RelationshipEditView(_CustomerChildMixin, ObjectEditView):
                 "contact_phone": rel.contact_phone, "contact_email": rel.contact_email,
                 "business_lines": list(rel.business_lines.all()),
             }
-        return self.form_class(city=customer.city, customer_pk=customer.pk, **kwargs)
+        return self.form_class(city=customer.city, user=user, customer_pk=customer.pk, **kwargs)
 
     def get_title(self) -> str:
         if self.is_create():
@@ -376,9 +390,9 @@ class RegistrationApplyView(_WizardMixin, ModuleViewMixin, TemplateView):
         city = self.city()
         customer = self.known_customer(request.GET.get("customer"))
         if customer is not None:
-            form = RelationshipForm(city=city, customer_pk=customer.pk)
+            form = RelationshipForm(city=city, user=request.user, customer_pk=customer.pk)
             return self.render_step("relationship", customer=customer,
-                                    customer_rows=known_customer_rows(customer),
+                                    customer_rows=known_customer_rows(customer, request.user),
                                     form=form, wizard=self.dump_wizard({"customer": customer.pk}))
         if request.GET.get("new"):
             form = CustomerDataForm(city=city, initial={"name": request.GET.get("name", "")})
@@ -400,16 +414,19 @@ class RegistrationApplyView(_WizardMixin, ModuleViewMixin, TemplateView):
                     _put_errors([form], exc)
                 else:
                     return self.render_step(
-                        "relationship", customer_rows=customer_rows(data), form=RelationshipForm(city=city),
+                        "relationship", customer_rows=customer_rows(data),
+                        form=RelationshipForm(city=city, user=request.user),
                         duplicates=selectors.similar_customers(data["name"], city=city),
                         wizard=self.dump_wizard({"customer_data": data}))
             return self.render_step("customer", form=form)
         wizard = self.load_wizard()
         customer = self.known_customer(wizard.get("customer"))
-        form = RelationshipForm(request.POST, city=city, customer_pk=customer.pk if customer else None)
+        form = RelationshipForm(request.POST, city=city, user=request.user,
+                                customer_pk=customer.pk if customer else None)
         context = {"customer": customer, "wizard": request.POST.get("wizard", ""), "form": form,
                    "customer_rows": (customer_rows(wizard.get("customer_data")) if wizard.get("customer_data")
-                                     else known_customer_rows(customer) if customer else customer_rows({}))}
+                                     else known_customer_rows(customer, request.user) if customer
+                                     else customer_rows({}))}
         if form.is_valid():
             try:
                 registration = services.registration_submit(
@@ -486,6 +503,8 @@ class RegistrationDetailView(ObjectDetailView):
                       if is_applicant and reg.is_open and reg.is_new_customer else ""),
             reapply_url=reverse("customers:registration_reapply", args=[reg.pk]) if is_applicant and reg.can_reapply
             else "",
+            withdraw_url=reverse("customers:registration_withdraw", args=[reg.pk])
+            if is_applicant and reg.is_open and reg.process_id else "",
             duplicates=(selectors.similar_customers(reg.name) if reg.is_new_customer and reg.is_open and actions
                         else []),
             stage_label=reg.get_outcome_display() if reg.stage == Stage.REJECTED and reg.outcome
@@ -542,6 +561,25 @@ class RegistrationActionView(ObjectMixin, TemplateView):
             return back
         messages.success(request, done)
         return back
+
+
+class RegistrationWithdrawView(ObjectMixin, TemplateView):
+    """POST 撤回: the applicant takes back an application under review."""
+
+    model = Registration
+    module = REGISTRATION_MODULE
+    action = "change"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        reg = self.get_object()
+        try:
+            services.registration_withdraw(user=request.user, registration=reg, opinion=request.POST.get("opinion", ""))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("The application has been withdrawn: you may edit it and apply again."))
+        return HttpResponseRedirect(reverse("customers:registration_detail", args=[reg.pk]))
 
 
 class RegistrationEditView(ObjectEditView):
@@ -604,7 +642,8 @@ class RegistrationReapplyView(_WizardMixin, ObjectMixin, TemplateView):
     def relationship_form(self, data=None, initial=None) -> RelationshipForm:
         reg = self.get_object()
         initial = initial or dict(reg.relationship_data)
-        return RelationshipForm(data, city=reg.city, customer_pk=reg.customer_id, initial=initial)
+        return RelationshipForm(data, city=reg.city, user=self.request.user, customer_pk=reg.customer_id,
+                                initial=initial)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         reg = self.get_object()
@@ -686,7 +725,8 @@ class ReviewListView(ObjectListView):
         return _("Review: %(stage)s") % {"stage": self.get_stage().label}
 
     def get_queryset(self):
-        return super().get_queryset().filter(selectors.review_q(self.request.user), stage=self.get_stage())
+        stage = self.get_stage()
+        return super().get_queryset().filter(selectors.review_q(self.request.user, stage=stage), stage=stage)
 
     def get_page(self):
         page = super().get_page()
@@ -942,6 +982,6 @@ class ManagerOptionsView(ModuleViewMixin, TemplateView):
         department = OrgUnit.objects.filter(pk=pk).first() if pk is not None else None
         if city is None and department is not None:
             city = selectors.region_of(department, OrgLevel.CITY)
-        form = RelationshipForm(self.request.GET, city=city) if city is not None else None
+        form = RelationshipForm(self.request.GET, city=city, user=self.request.user) if city is not None else None
         context["field"] = form["manager"] if form is not None else None
         return context
