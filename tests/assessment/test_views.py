@@ -37,10 +37,10 @@ def admin(db):
     return client
 
 
-MENU = ["metric_list", "atomic_list", "indicator_list", "template_list", "assignment_list", "run_list",
-        "adjustment_list", "detail_list", "result_list"]
-LABELS = ["数据源指标", "原子指标", "考核指标", "考核模板", "分配模板", "考核计算", "考核分数调整管理",
-          "考核明细查询", "考核结果查询"]
+MENU = ["metric_list", "atomic_list", "indicator_list", "template_list", "assignment_list", "what_if", "run_list",
+        "adjustment_list", "bonus_list", "note_list", "detail_list", "result_list"]
+LABELS = ["数据源指标", "原子指标", "考核指标", "考核模板", "分配模板", "试算", "考核计算", "考核分数调整管理",
+          "加分项", "非KPI考核信息", "考核明细查询", "考核结果查询"]
 
 
 def test_kpi_menu_lists_every_assessment_page(computed, admin):

@@ -167,6 +167,23 @@ class MetricValueViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
             return Response({"detail": exc.messages[0], "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"saved": saved})
 
+    @extend_schema(
+        request=inline_serializer("BuiltinRefreshIn", {
+            "period": serializers.CharField(help_text=_("Month, YYYY-MM."))}),
+        responses=inline_serializer("BuiltinRefreshOut", {
+            "period": serializers.CharField(),
+            "metrics": serializers.DictField(child=serializers.IntegerField(),
+                                             help_text=_("Values stored per metric code.")),
+        }),
+    )
+    @action(detail=False, methods=["post"], url_path="refresh-builtin")
+    def refresh_builtin(self, request):
+        """Recompute the metrics computed from platform data for a month and store their values."""
+        period = str(request.data.get("period") or "")
+        with service_errors():
+            counts = services.builtin_values_refresh(user=request.user, period=period)
+        return Response({"period": period, "metrics": counts})
+
 
 # --- atomic indicators ---------------------------------------------------------------------------------------
 
@@ -189,13 +206,14 @@ class AtomicIndicatorSerializer(serializers.ModelSerializer):
     target_metric = ScopedPrimaryKeyRelatedField(queryset=Metric.objects.all(), allow_null=True, required=False)
     domain_lower = NumberText(allow_null=True, required=False)
     domain_upper = NumberText(allow_null=True, required=False)
+    descending = serializers.BooleanField(read_only=True, help_text=_("Intervals listed from the highest values "
+                                                                      "down (derived from the intervals)."))
 
     class Meta:
         model = AtomicIndicator
         fields = ["id", "name", "metric", "mode", "target_metric", "missing_policy", "domain_lower",
                   "domain_lower_closed", "domain_upper", "domain_upper_closed", "descending", "intervals",
                   "description", "enabled"]
-        read_only_fields = ["descending"]
 
 
 def _atomic_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -552,7 +570,7 @@ class BonusSerializer(SubjectWriteMixin, serializers.ModelSerializer):
 
 
 class BonusViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                   GenericViewSet):
+                   mixins.UpdateModelMixin, mixins.DestroyModelMixin, GenericViewSet):
     """加分项: extra points of a subject for a month (counted in the total)."""
 
     queryset = Bonus.objects.select_related("user", "org_unit")
@@ -566,6 +584,14 @@ class BonusViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMod
                                      subject_id=data["subject_id"], period=data["period"], points=data["points"],
                                      reason=data["reason"])
 
+    def update_object(self, instance: Bonus, data: dict[str, Any]) -> Bonus:
+        return services.bonus_update(user=self.request.user, bonus=instance,
+                                     points=data.get("points", instance.points), reason=data.get("reason",
+                                                                                                 instance.reason))
+
+    def delete_object(self, instance: Bonus) -> None:
+        services.bonus_delete(user=self.request.user, bonus=instance)
+
 
 class NoteSerializer(SubjectWriteMixin, serializers.ModelSerializer):
     class Meta:
@@ -576,7 +602,7 @@ class NoteSerializer(SubjectWriteMixin, serializers.ModelSerializer):
 
 
 class NoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                  mixins.UpdateModelMixin, GenericViewSet):
+                  mixins.UpdateModelMixin, mixins.DestroyModelMixin, GenericViewSet):
     """Non-KPI assessment notes (添加和修改)."""
 
     queryset = AssessmentNote.objects.select_related("user", "org_unit")
@@ -592,6 +618,81 @@ class NoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def update_object(self, instance: AssessmentNote, data: dict[str, Any]) -> AssessmentNote:
         return services.note_update(user=self.request.user, note=instance, text=data.get("text", instance.text))
 
+    def delete_object(self, instance: AssessmentNote) -> None:
+        services.note_delete(user=self.request.user, note=instance)
+
+
+# --- what-if (试算) ----------------------------------------------------------------------------------------------
+
+
+class WhatIfAtomicIn(serializers.Serializer):
+    atomic = serializers.IntegerField(help_text=_("Atomic indicator id."))
+    weight = NumberText()
+
+
+class WhatIfComponentIn(serializers.Serializer):
+    indicator = serializers.IntegerField(required=False, allow_null=True,
+                                         help_text=_("A saved assessment indicator; or give name and atomics."))
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    atomics = WhatIfAtomicIn(many=True, required=False, help_text=_("The atomic indicators of a new indicator."))
+    weight = NumberText()
+
+
+class WhatIfIn(serializers.Serializer):
+    period = serializers.CharField(help_text=_("Month, YYYY-MM."))
+    template = serializers.IntegerField(required=False, allow_null=True,
+                                        help_text=_("A template to start from (its components and assignees)."))
+    components = WhatIfComponentIn(many=True, required=False, allow_null=True,
+                                   help_text=_("The draft's weighted indicators; empty: the template's."))
+    org_unit = serializers.IntegerField(required=False, allow_null=True,
+                                        help_text=_("Score the subjects of this org unit and below; empty: the "
+                                                    "template's assignees in the month."))
+    subject_type = serializers.ChoiceField(choices=SubjectType.choices, required=False)
+
+
+class WhatIfViewSet(ScopedViewSetMixin, GenericViewSet):
+    """试算: score a draft template against a month's real values. Nothing is saved; the official
+    results and runs are not touched."""
+
+    module = MODULE_CONFIG
+    action_permissions = {"create": "view"}
+    serializer_class = WhatIfIn
+
+    @extend_schema(request=WhatIfIn, responses=inline_serializer("WhatIfOut", {
+        "period": serializers.CharField(), "subject_type": serializers.CharField(),
+        "count": serializers.IntegerField(), "truncated": serializers.BooleanField(),
+        "indicators": serializers.JSONField(),
+        "subjects": serializers.JSONField(help_text=_("Per subject: score, official score and the explanation.")),
+    }))
+    def create(self, request, *args, **kwargs):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from kam.org.models import OrgUnit
+
+        from .whatif import what_if
+
+        ser = WhatIfIn(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data = ser.validated_data
+        with service_errors():
+            template = None
+            if data.get("template"):
+                template = Template.objects.restrict(request.user, "view").filter(pk=data["template"]).first()
+                if template is None:
+                    raise DjangoValidationError({"template": _("Unknown template.")})
+            org_unit = None
+            if data.get("org_unit"):
+                org_unit = OrgUnit.objects.filter(pk=data["org_unit"]).first()
+                if org_unit is None:
+                    raise DjangoValidationError({"org_unit": _("Unknown organisation unit.")})
+            components = None
+            if data.get("components"):
+                components = [{"indicator": c.get("indicator"), "name": c.get("name", ""), "weight": c["weight"],
+                               "atomics": [dict(a) for a in c.get("atomics") or []]} for c in data["components"]]
+            result = what_if(user=request.user, period=data["period"], template=template, components=components,
+                             org_unit=org_unit, subject_type=data.get("subject_type"))
+        return Response(result.as_dict())
+
 
 def router_register(router) -> None:
     router.register("assessment/metrics", MetricViewSet, basename="assessment-metric")
@@ -606,3 +707,4 @@ def router_register(router) -> None:
     router.register("assessment/adjustments", AdjustmentViewSet, basename="assessment-adjustment")
     router.register("assessment/bonuses", BonusViewSet, basename="assessment-bonus")
     router.register("assessment/notes", NoteViewSet, basename="assessment-note")
+    router.register("assessment/what-if", WhatIfViewSet, basename="assessment-what-if")

@@ -1,5 +1,13 @@
 from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _sync_builtin_metrics(sender, using="default", **kwargs) -> None:
+    """After ``migrate``: one Metric row per registered built-in metric."""
+    from .services import builtin_metrics_sync
+
+    builtin_metrics_sync()
 
 
 class AssessmentConfig(AppConfig):
@@ -39,8 +47,11 @@ class AssessmentConfig(AppConfig):
             (_("Assessment indicators"), "assessment:indicator_list", MODULE_CONFIG, V),
             (_("Assessment templates"), "assessment:template_list", MODULE_CONFIG, V),
             (_("Template assignments"), "assessment:assignment_list", MODULE_CONFIG, V),
+            (_("What-if"), "assessment:what_if", MODULE_CONFIG, V),
             (_("Assessment computation"), "assessment:run_list", MODULE_RUN, V),
             (_("Score adjustments"), "assessment:adjustment_list", MODULE_RESULTS, V),
+            (_("Bonus points"), "assessment:bonus_list", MODULE_RESULTS, V),
+            (_("Assessment notes"), "assessment:note_list", MODULE_RESULTS, V),
             (_("Score details"), "assessment:detail_list", MODULE_RESULTS, V),
             (_("Assessment results"), "assessment:result_list", MODULE_RESULTS, V),
         ]):
@@ -51,6 +62,7 @@ class AssessmentConfig(AppConfig):
         from .demo import assessment_demo
 
         register_demo_step(60, "assessment", assessment_demo)
+        post_migrate.connect(_sync_builtin_metrics, sender=self)
 
         if apps.is_installed("kam.jobs"):
             from . import jobs  # noqa: F401  (registers the run handler and the monthly job)

@@ -84,6 +84,16 @@ def adjustment_open(period: str, day: dt.date | None = None) -> bool:
             and param("assessment.adjust_first_day") <= day.day <= param("assessment.adjust_last_day"))
 
 
+def bonus_open(period: str, day: dt.date | None = None) -> bool:
+    """Bonus points of ``period`` may be given or changed during the month and, like adjustments
+    (R-ASM-6), until the last adjustment day of the next month; later the month's totals are final."""
+    day = day or clock.today()
+    this_month = month_of(day)
+    if period >= this_month:
+        return True
+    return period == previous_month(day) and day.day <= param("assessment.adjust_last_day")
+
+
 def computable(period: str, day: dt.date | None = None) -> bool:
     """Whether month ``period`` may be computed today (it has ended)."""
     return period < month_of(day or clock.today())

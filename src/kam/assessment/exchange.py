@@ -12,14 +12,23 @@ from kam.exchange.specs import ExportSpec, ImportSpec, RowContext, register
 from kam.org.models import User
 
 from . import services
-from .filtersets import AdjustmentFilterSet, AssignmentFilterSet, ResultFilterSet, ScoreDetailFilterSet
+from .filtersets import (
+    AdjustmentFilterSet,
+    AssignmentFilterSet,
+    BonusFilterSet,
+    NoteFilterSet,
+    ResultFilterSet,
+    ScoreDetailFilterSet,
+)
 from .kernel import round2
 from .models import (
     MODULE_CONFIG,
     MODULE_DATA,
     MODULE_RESULTS,
     Adjustment,
+    AssessmentNote,
     Assignment,
+    Bonus,
     Metric,
     MetricSource,
     MetricValue,
@@ -113,6 +122,49 @@ class AdjustmentExportSpec(ExportSpec):
 
 
 @register
+class BonusExportSpec(ExportSpec):
+    code = "assessment.bonuses"
+    label = _("Bonus points")
+    model = Bonus
+    module = MODULE_RESULTS
+    filterset = BonusFilterSet
+    ordering = ("-period", "-id")
+    columns = (
+        Text("period", _("Month")),
+        Text("subject", _("Subject"), source=lambda b: b.subject_name),
+        Text("org_unit", _("Organisation unit"), source=lambda b: b.org_unit.name if b.org_unit_id else ""),
+        Number("points", _("Points")),
+        Text("reason", _("Reason")),
+        Text("created_by", _("Created by"), source=lambda b: str(b.created_by or "")),
+    )
+
+    def get_queryset(self, user):
+        return self.base_queryset(user, "view").select_related("user", "org_unit", "created_by").order_by(
+            *self.ordering)
+
+
+@register
+class NoteExportSpec(ExportSpec):
+    code = "assessment.notes"
+    label = _("Assessment notes")
+    model = AssessmentNote
+    module = MODULE_RESULTS
+    filterset = NoteFilterSet
+    ordering = ("-period", "-id")
+    columns = (
+        Text("period", _("Month")),
+        Text("subject", _("Subject"), source=lambda n: n.subject_name),
+        Text("org_unit", _("Organisation unit"), source=lambda n: n.org_unit.name if n.org_unit_id else ""),
+        Text("text", _("Note")),
+        Text("updated_at", _("Updated at"), source=lambda n: n.updated_at.strftime("%Y-%m-%d %H:%M")),
+    )
+
+    def get_queryset(self, user):
+        return self.base_queryset(user, "view").select_related("user", "org_unit", "created_by").order_by(
+            *self.ordering)
+
+
+@register
 class AssignmentImportSpec(ImportSpec):
     """One row per account manager: the template and the months. Rows always create assignments
     (the rules of R-ASM-3, R-ASM-4 and R-ASM-5 are the service's); a manager appears once per file."""
@@ -188,5 +240,5 @@ class MetricValueImportSpec(ImportSpec):
         except services.BulkValidationError as exc:
             raise ValidationError({f"m:{item['metric']}": [m for msgs in errors.values() for m in msgs]
                                    for item, errors in zip(items, exc.item_errors, strict=True) if errors}) from exc
-        return MetricValue.objects.filter(subject_type=SubjectType.MANAGER, subject_id=subject.pk,
-                                          period=period).first()
+        values = MetricValue.objects.restrict(ctx.user, "view") if ctx.user is not None else MetricValue.objects
+        return values.filter(subject_type=SubjectType.MANAGER, subject_id=subject.pk, period=period).first()

@@ -9,9 +9,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kam.core.forms import BootstrapMixin, KamForm, ServiceModelForm
-from kam.org.models import User
+from kam.org.models import OrgUnit, User
 
-from .models import AtomicIndicator, Indicator, Metric, Result, SubjectType, Template
+from .models import AtomicIndicator, Indicator, Metric, MetricSource, Result, SubjectType, Template
 
 INTERVAL_ROWS = 10
 COMPONENT_ROWS = 8
@@ -29,6 +29,14 @@ class MetricForm(ServiceModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["subject_types"] = self.instance.subject_types
+        if self.instance.source == MetricSource.BUILTIN:
+            # Computed from the platform's data: only the description and "enabled" are the user's.
+            for name, field in self.fields.items():
+                if name not in ("description", "enabled"):
+                    field.disabled = True
+        else:
+            self.fields["source"].choices = [c for c in self.fields["source"].choices
+                                             if c[0] != MetricSource.BUILTIN]
 
 
 class AtomicIndicatorForm(ServiceModelForm):
@@ -137,6 +145,22 @@ class AssignmentForm(KamForm):
         attrs={"type": "month"}), help_text=_("Empty: until further notice."))
 
 
+class PeriodForm(KamForm):
+    period = forms.CharField(label=_("month"), max_length=7, widget=forms.TextInput(attrs={"type": "month"}))
+
+
+class WhatIfForm(KamForm):
+    """试算: the month, the template to start from and whom to score."""
+
+    period = forms.CharField(label=_("month"), max_length=7, widget=forms.TextInput(attrs={"type": "month"}))
+    template = forms.ModelChoiceField(
+        label=_("assessment template"), queryset=Template.objects.order_by("name"), required=False,
+        help_text=_("Start from this template: its indicators fill the rows below and its assignees are scored."))
+    org_unit = forms.ModelChoiceField(
+        label=_("organisation unit"), queryset=OrgUnit.objects.order_by("path"), required=False,
+        help_text=_("Score the account managers of this unit and below instead of the template's assignees."))
+
+
 class RunStartForm(KamForm):
     period = forms.CharField(label=_("month"), max_length=7, widget=forms.TextInput(attrs={"type": "month"}))
     refresh_config = forms.BooleanField(
@@ -157,3 +181,39 @@ class AdjustmentForm(KamForm):
         qs = self.fields["result"].queryset.filter(period=period).order_by("subject_label")
         self.fields["result"].queryset = qs
         self.fields["result"].label_from_instance = lambda r: f"{r.subject_label} · {r.period} · {r.total}"
+
+
+def _manager_choices():
+    return User.objects.filter(roles__code="account_manager", is_active=True).distinct().order_by("username")
+
+
+class BonusForm(KamForm):
+    """加分项: a manager's extra points for a month; subject and month are fixed once given."""
+
+    subject = forms.ModelChoiceField(label=_("account manager"), queryset=_manager_choices())
+    period = forms.CharField(label=_("month"), max_length=7, widget=forms.TextInput(attrs={"type": "month"}))
+    points = forms.CharField(label=_("points"), max_length=10)
+    reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, instance=None, **kwargs: Any) -> None:
+        if instance is not None:
+            kwargs["initial"] = {**kwargs.get("initial", {}), "points": f"{instance.points.normalize():f}",
+                                 "reason": instance.reason}
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            del self.fields["subject"], self.fields["period"]
+
+
+class NoteForm(KamForm):
+    """非KPI考核信息: free text about a manager's month."""
+
+    subject = forms.ModelChoiceField(label=_("account manager"), queryset=_manager_choices())
+    period = forms.CharField(label=_("month"), max_length=7, widget=forms.TextInput(attrs={"type": "month"}))
+    text = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 5}))
+
+    def __init__(self, *args: Any, instance=None, **kwargs: Any) -> None:
+        if instance is not None:
+            kwargs["initial"] = {**kwargs.get("initial", {}), "text": instance.text}
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            del self.fields["subject"], self.fields["period"]

@@ -149,7 +149,6 @@ class AtomicIndicator(models.Model):
         help_text=_("For the completion rate: the metric holding each subject's target."))
     missing_policy = models.CharField(_("missing value"), max_length=8, choices=MissingPolicy.choices,
                                       default=MissingPolicy.ZERO)
-    descending = models.BooleanField(_("listed descending"), default=False, editable=False)
     domain_lower = models.DecimalField(_("lowest possible value"), max_digits=20, decimal_places=2,
                                        null=True, blank=True, help_text=_("Empty: no lower limit."))
     domain_lower_closed = models.BooleanField(_("lowest value included"), default=True)
@@ -170,6 +169,17 @@ class AtomicIndicator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def descending(self) -> bool:
+        """Whether the intervals are listed from the highest values down (derived, not stored)."""
+        from .kernel import NEG_INF
+
+        ivs = list(self.intervals.all())
+        if len(ivs) < 2:
+            return False
+        first, second = (NEG_INF if iv.lower is None else iv.lower for iv in ivs[:2])
+        return first > second
 
 
 class ScoreInterval(models.Model):

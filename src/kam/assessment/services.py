@@ -143,24 +143,128 @@ def _metric_apply(metric: Metric, fields: dict[str, Any]) -> Metric:
     return metric
 
 
+# A built-in metric (computed from the platform's data) may only be switched on or off and described.
+_BUILTIN_EDITABLE = ("description", "enabled")
+
+
 @transaction.atomic
 def metric_create(*, user: Any | None = None, **fields: Any) -> Metric:
     _require(user, MODULE_CONFIG)
+    if fields.get("source") == MetricSource.BUILTIN:
+        raise ValidationError({"source": _("Metrics from platform data are registered by the platform itself.")})
     return _metric_apply(Metric(), fields)
 
 
 @transaction.atomic
 def metric_update(*, user: Any | None = None, metric: Metric, **fields: Any) -> Metric:
     _require(user, MODULE_CONFIG)
+    if metric.source == MetricSource.BUILTIN:
+        fixed = {f: fields.pop(f) for f in list(fields) if f not in _BUILTIN_EDITABLE}
+        current = {"subject_types": metric.subject_types,
+                   **{f: getattr(metric, f) for f in _METRIC_FIELDS}}
+        changed = [f for f, v in fixed.items() if f in current and v != current[f]]
+        if changed:
+            raise ValidationError({changed[0]: _(
+                "The metric is computed from platform data: only its description and whether it is enabled "
+                "can be changed.")})
+    elif fields.get("source") == MetricSource.BUILTIN:
+        raise ValidationError({"source": _("Metrics from platform data are registered by the platform itself.")})
     return _metric_apply(metric, fields)
 
 
 @transaction.atomic
 def metric_delete(*, user: Any | None = None, metric: Metric) -> None:
     _require(user, MODULE_CONFIG)
+    if metric.source == MetricSource.BUILTIN:
+        raise ValidationError(_("The metric is computed from platform data and cannot be deleted; disable it "
+                                "instead."))
     if metric.atomics.exists() or metric.values.exists():
         raise ValidationError(_("The metric is used by atomic indicators or has values; disable it instead."))
     metric.delete()
+
+
+# --- built-in metrics (computed from the platform's own data) ---------------------------------------------
+
+
+def builtin_metrics_sync() -> list[Metric]:
+    """One ``Metric`` row with ``source = builtin`` per registered built-in metric
+    (:data:`kam.core.registry.BUILTIN_METRICS`), keyed by code: created when new, name, unit and
+    percentage kept up to date, ``enabled`` and ``description`` left as the administrator set
+    them. Idempotent; called after ``migrate`` and at the start of every computation run."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from kam.core.registry import BUILTIN_METRICS
+
+    if not BUILTIN_METRICS:
+        return []
+    existing = {m.code: m for m in Metric.objects.filter(code__in=list(BUILTIN_METRICS))}
+    synced = []
+    with translation.override(settings.LANGUAGE_CODE):  # stored as data, in the default language
+        for code, spec in BUILTIN_METRICS.items():
+            name, unit = str(spec.name)[:100], str(spec.unit or "")[:20]
+            taken = Metric.objects.filter(name=name).exclude(code=code).exists()
+            if taken:
+                name = f"{name[:100 - len(code) - 3]} ({code})"
+            metric = existing.get(code) or Metric(code=code, for_manager=True, enabled=True)
+            wanted = {"name": name, "unit": unit, "is_percentage": bool(spec.is_percentage),
+                      "source": MetricSource.BUILTIN, "for_manager": True}
+            if metric.pk is None or any(getattr(metric, f) != v for f, v in wanted.items()):
+                for f, v in wanted.items():
+                    setattr(metric, f, v)
+                metric.save()
+            synced.append(metric)
+    return synced
+
+
+def builtin_values_store(period: str) -> dict[str, int]:
+    """Store every enabled built-in metric's ``compute(period)`` as the month's metric values.
+
+    Set-based: per metric one ``compute`` call, one read of the managers' org units, one
+    ``DELETE`` of the month's previous values and one bulk insert. Values are kept to 4 decimals
+    (half-up) like entered ones; ids that are not users are skipped. Returns ``{code: count}``.
+    """
+    from django.db import connection
+
+    from kam.core.registry import BUILTIN_METRICS
+
+    check_period(period)
+    counts: dict[str, int] = {}
+    metrics = {m.code: m for m in builtin_metrics_sync() if m.enabled}
+    table = connection.ops.quote_name(MetricValue._meta.db_table)
+    quantum = Decimal("0.0001")
+    for code, metric in metrics.items():
+        computed = BUILTIN_METRICS[code].compute(period) or {}
+        places = dict(User.objects.filter(pk__in=list(computed)).values_list("id", "org_unit_id")) if computed else {}
+        now = clock.now()
+        rows = []
+        for uid, raw in computed.items():
+            if uid not in places or raw is None:
+                continue
+            value = raw if isinstance(raw, Decimal) else _as_decimal(raw)
+            rows.append((metric.pk, SubjectType.MANAGER.value, uid, uid, places[uid], period,
+                         value.quantize(quantum, rounding="ROUND_HALF_UP"), MetricSource.BUILTIN.value, now))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE metric_id = %s AND period = %s", [metric.pk, period])
+        _fast_insert(MetricValue, ("metric_id", "subject_type", "subject_id", "user_id", "org_unit_id", "period",
+                                   "value", "source", "updated_at"), sorted(rows, key=lambda r: r[2]))
+        counts[code] = len(rows)
+    return counts
+
+
+@transaction.atomic
+def builtin_values_refresh(*, user: Any | None = None, period: str) -> dict[str, int]:
+    """刷新平台数据指标值: recompute the built-in metrics of month ``period`` now (a computation
+    run does the same before scoring). Needs ``assessment_data`` change on every subject: the
+    values of all managers are replaced, so the data scope must be the whole company."""
+    _require(user, MODULE_DATA)
+    check_period(period)
+    counts = builtin_values_store(period)
+    if user is not None and not user.is_superuser:
+        written = MetricValue.objects.filter(period=period, source=MetricSource.BUILTIN)
+        if written.count() != written.restrict(user, "change").count():
+            raise PermissionDenied(_("Some rows are outside your data scope; nothing was saved."))
+    return counts
 
 
 # --- metric values ----------------------------------------------------------------------------------------
@@ -327,7 +431,6 @@ def _atomic_save(atomic: AtomicIndicator, fields: dict[str, Any], intervals: Seq
     domain = kernel.make_interval(atomic.domain_lower, atomic.domain_lower_closed, atomic.domain_upper,
                                   atomic.domain_upper_closed, 0)
     parsed = validate_intervals(intervals, domain)
-    atomic.descending = len(parsed) > 1 and parsed[0].lo > parsed[1].lo
     atomic.full_clean()
     atomic.save()
     atomic.intervals.all().delete()
@@ -695,11 +798,14 @@ def _sums(model, field: str, period: str) -> dict[tuple[str, int], Decimal]:
         "subject_type", "subject_id").annotate(s=Sum(field)).values_list("subject_type", "subject_id", "s")}
 
 
-def missing_report(period: str, config: dict | None = None, values: dict | None = None) -> dict[str, Any]:
+def missing_report(period: str, config: dict | None = None, values: dict | None = None,
+                   with_values: bool = True) -> dict[str, Any]:
     """What is missing before computing ``period``: managers without a template, templates not
     valid for the month, and per atomic indicator the subjects without a value (with the policy
-    that will apply)."""
+    that will apply; left out without ``with_values`` — the SQL engine finds them itself)."""
     config = config or build_config(period)
+    if not with_values:
+        values = {}
     values = values if values is not None else _load_values(period, config)
     assigned = {(s[0], s[1]) for s in config["subjects"]}
     managers = list(
@@ -716,7 +822,7 @@ def missing_report(period: str, config: dict | None = None, values: dict | None 
     for s in config["subjects"]:
         by_template[str(s[5])].append(s)
     missing = []
-    for tid, subs in by_template.items():
+    for tid, subs in by_template.items() if with_values else ():
         t = config["templates"][tid]
         atomic_ids = []
         for iid, _w in t["indicators"]:
@@ -749,18 +855,101 @@ def missing_report(period: str, config: dict | None = None, values: dict | None 
     }
 
 
-def _input_hash(config: dict, values: dict, bonuses: dict, adjustments: dict) -> str:
-    """A fingerprint of everything a month's results depend on."""
+def _input_hash(config: dict, values: dict | str, bonuses: dict, adjustments: dict) -> str:
+    """A fingerprint of everything a month's results depend on (``values``: the values, or the
+    database's digest of them when the month is scored in SQL)."""
     digest = hashlib.sha256(json.dumps(config, sort_keys=True, ensure_ascii=False).encode())
     for part in (values, bonuses, adjustments):
         digest.update(b"\x00")
+        if isinstance(part, str):
+            digest.update(part.encode())
+            continue
         digest.update("".join(f"{k}={part[k].normalize()}\n" for k in sorted(part)).encode())
     return digest.hexdigest()
 
 
-def compute(run: AssessmentRun) -> AssessmentRun:
-    """Compute month ``run.period``: set-based — one read of the values, the kernel's batch
-    scoring per template, bulk writes of results and details replacing the month's previous ones."""
+ENGINE_KERNEL = "kernel"  # values read into Python, scored by kernel.score_batch, rows streamed back
+ENGINE_SQL = "sql"  # scored inside PostgreSQL (kam.assessment.sqlscoring), same arithmetic
+
+
+def scoring_engine() -> str:
+    """The engine of a run: SQL on PostgreSQL (exact ``numeric``), the kernel elsewhere."""
+    from django.db import connection
+
+    return ENGINE_SQL if connection.vendor == "postgresql" else ENGINE_KERNEL
+
+
+def _gone(config: dict) -> tuple[set[int], set[int], set[int]]:
+    """Templates, indicators and atomic indicators of ``config`` deleted since it was recorded."""
+    gone_indicators = {int(i) for i in config["indicators"]} - set(
+        Indicator.objects.filter(pk__in=[int(i) for i in config["indicators"]]).values_list("pk", flat=True))
+    gone_atomics = {int(a) for a in config["atomics"]} - set(
+        AtomicIndicator.objects.filter(pk__in=[int(a) for a in config["atomics"]]).values_list("pk", flat=True))
+    gone_templates = {int(t) for t in config["templates"]} - set(
+        Template.objects.filter(pk__in=[int(t) for t in config["templates"]]).values_list("pk", flat=True))
+    return gone_templates, gone_indicators, gone_atomics
+
+
+def _clear_gone_links(period: str, gone_indicators: set[int], gone_atomics: set[int]) -> None:
+    if gone_indicators:
+        ScoreDetail.objects.filter(result__period=period, indicator_id__in=gone_indicators).update(indicator=None)
+    if gone_atomics:
+        ScoreDetail.objects.filter(result__period=period, atomic_id__in=gone_atomics).update(atomic=None)
+
+
+def _compute_sql(run: AssessmentRun, config: dict) -> AssessmentRun:
+    from .sqlscoring import score_month
+
+    period = run.period
+    bonuses = _sums(Bonus, "points", period)
+    adjustments = _sums(Adjustment, "delta", period)
+    report = missing_report(period, config, with_values=False)
+    gone_templates, gone_indicators, gone_atomics = _gone(config)
+    _delete_month(period)
+    outcome = score_month(run, config, period, gone_templates)
+    _clear_gone_links(period, gone_indicators, gone_atomics)
+    report["missing_values"] = _missing_entries(config, outcome.missing)
+    report["blocked"] = outcome.blocked
+    run.config = config
+    run.report = report
+    run.input_hash = _input_hash(config, outcome.values_digest, bonuses, adjustments)
+    run.result_count = outcome.result_count
+    run.status = RunStatus.SUCCEEDED
+    run.finished_at = clock.now()
+    run.message = ""
+    run.save()
+    return run
+
+
+def _missing_entries(config: dict, found: dict[tuple[int, int, str], tuple[int, list]]) -> list[dict[str, Any]]:
+    """The report's "missing values" part (same shape and order as :func:`missing_report`) from
+    the rows the SQL engine found: ``{(template, atomic, status): (count, first rows)}``."""
+    entries = []
+    for tid in dict.fromkeys(str(s[5]) for s in config["subjects"]):
+        t = config["templates"][tid]
+        atomic_ids = []
+        for iid, _w in t["indicators"]:
+            for aid, _aw in config["indicators"][str(iid)]["atomics"]:
+                if aid not in atomic_ids:
+                    atomic_ids.append(aid)
+        for aid in atomic_ids:
+            spec = config["atomics"][str(aid)]
+            lacking = found.get((int(tid), int(aid), kernel.ST_MISSING), (0, []))
+            no_target = found.get((int(tid), int(aid), kernel.ST_NO_TARGET), (0, []))
+            if lacking[0] or no_target[0]:
+                entries.append({
+                    "template": int(tid), "template_name": t["name"], "atomic": aid, "atomic_name": spec["name"],
+                    "metric": spec["metric"], "policy": spec["missing"],
+                    "missing_count": lacking[0], "missing": lacking[1], "no_target_count": no_target[0],
+                    "no_target": no_target[1],
+                })
+    return entries
+
+
+def compute(run: AssessmentRun, engine: str | None = None) -> AssessmentRun:
+    """Compute month ``run.period``: set-based — scored inside PostgreSQL (:func:`scoring_engine`),
+    or one read of the values, the kernel's batch scoring per template and bulk writes of results
+    and details; either way replacing the month's previous rows."""
     period = run.period
     previous = (AssessmentRun.objects.filter(period=period, status=RunStatus.SUCCEEDED)
                 .exclude(pk=run.pk).order_by("-finished_at", "-id").first())
@@ -768,6 +957,9 @@ def compute(run: AssessmentRun) -> AssessmentRun:
         config = previous.config  # a later configuration edit never rewrites a computed month
     else:
         config = build_config(period)
+    builtin_values_store(period)  # the platform's own data, as of now, like any value of the month
+    if (engine or scoring_engine()) == ENGINE_SQL:
+        return _compute_sql(run, config)
     values = _load_values(period, config)
     bonuses = _sums(Bonus, "points", period)
     adjustments = _sums(Adjustment, "delta", period)
@@ -836,16 +1028,8 @@ def compute(run: AssessmentRun) -> AssessmentRun:
     _fast_insert(ScoreDetail, DETAIL_COLUMNS, detail_rows())
     # Indicators, atomic indicators or templates deleted since the configuration was recorded keep
     # their names in the results and details; their foreign keys are cleared.
-    gone_indicators = {int(i) for i in config["indicators"]} - set(
-        Indicator.objects.filter(pk__in=[int(i) for i in config["indicators"]]).values_list("pk", flat=True))
-    gone_atomics = {int(a) for a in config["atomics"]} - set(
-        AtomicIndicator.objects.filter(pk__in=[int(a) for a in config["atomics"]]).values_list("pk", flat=True))
-    gone_templates = {int(t) for t in config["templates"]} - set(
-        Template.objects.filter(pk__in=[int(t) for t in config["templates"]]).values_list("pk", flat=True))
-    if gone_indicators:
-        ScoreDetail.objects.filter(result__period=period, indicator_id__in=gone_indicators).update(indicator=None)
-    if gone_atomics:
-        ScoreDetail.objects.filter(result__period=period, atomic_id__in=gone_atomics).update(atomic=None)
+    gone_templates, gone_indicators, gone_atomics = _gone(config)
+    _clear_gone_links(period, gone_indicators, gone_atomics)
     if gone_templates:
         Result.objects.filter(period=period, template_id__in=gone_templates).update(template=None)
 
@@ -1088,28 +1272,74 @@ def adjustment_create(*, user: Any, result: Result, delta: Any, reason: str) -> 
     return adj
 
 
-@transaction.atomic
-def bonus_create(*, user: Any, subject_type: str, subject_id: int, period: str, points: Any, reason: str) -> Bonus:
-    """加分项: extra points for the month (counted in the total at the next computation, or now
-    when the month has a result)."""
-    _require(user, MODULE_RESULTS)
-    check_period(period)
-    subject_user, unit = resolve_subject(subject_type, subject_id)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("Give the reason of the bonus points.")})
+def _check_bonus_open(period: str) -> None:
+    if not cal.bonus_open(period):
+        raise ValidationError({"period": _(
+            "Bonus points of %(month)s can no longer be given or changed: a month's bonus points are open until "
+            "day %(last)s of the next month.") % {"month": period, "last": cal.param("assessment.adjust_last_day")}})
+
+
+def _bonus_points(points: Any) -> Decimal:
     p = _decimal(points, "points", _("Points"))
     if p <= 0 or not kernel.has_at_most_2_decimals(p) or p >= 1000:
         raise ValidationError({"points": _("Enter a positive number of points with at most 2 decimals.")})
+    return p
+
+
+def _bonus_retotal(bonus: Bonus) -> None:
+    result = Result.objects.filter(period=bonus.period, subject_type=bonus.subject_type,
+                                   subject_id=bonus.subject_id).first()
+    if result is not None:
+        _retotal(result)
+
+
+@transaction.atomic
+def bonus_create(*, user: Any, subject_type: str, subject_id: int, period: str, points: Any, reason: str) -> Bonus:
+    """加分项: extra points for the month (counted in the total at the next computation, or now
+    when the month has a result). Open during the month and until the adjustment window of the
+    next month closes (:func:`kam.assessment.calendar.bonus_open`)."""
+    _require(user, MODULE_RESULTS)
+    check_period(period)
+    _check_bonus_open(period)
+    subject_user, unit = resolve_subject(subject_type, subject_id)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason of the bonus points.")})
+    p = _bonus_points(points)
     bonus = Bonus(period=period, subject_type=subject_type, subject_id=subject_id, user=subject_user, org_unit=unit,
                   points=p, reason=reason.strip(), created_by=user)
     bonus.full_clean()
     bonus.save()
     if user is not None:
         check_in_scope(user, bonus, "change")
-    result = Result.objects.filter(period=period, subject_type=subject_type, subject_id=subject_id).first()
-    if result is not None:
-        _retotal(result)
+    _bonus_retotal(bonus)
     return bonus
+
+
+@transaction.atomic
+def bonus_update(*, user: Any, bonus: Bonus, points: Any, reason: str) -> Bonus:
+    """Change the points or the reason of a bonus (same window as :func:`bonus_create`)."""
+    _require(user, MODULE_RESULTS)
+    if user is not None:
+        check_in_scope(user, bonus, "change")
+    _check_bonus_open(bonus.period)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason of the bonus points.")})
+    bonus.points = _bonus_points(points)
+    bonus.reason = reason.strip()
+    bonus.full_clean()
+    bonus.save(update_fields=["points", "reason"])
+    _bonus_retotal(bonus)
+    return bonus
+
+
+@transaction.atomic
+def bonus_delete(*, user: Any, bonus: Bonus) -> None:
+    _require(user, MODULE_RESULTS)
+    if user is not None:
+        check_in_scope(user, bonus, "change")
+    _check_bonus_open(bonus.period)
+    bonus.delete()
+    _bonus_retotal(bonus)
 
 
 @transaction.atomic
@@ -1138,3 +1368,11 @@ def note_update(*, user: Any, note: AssessmentNote, text: str) -> AssessmentNote
     note.text = text.strip()
     note.save(update_fields=["text", "updated_at"])
     return note
+
+
+@transaction.atomic
+def note_delete(*, user: Any, note: AssessmentNote) -> None:
+    _require(user, MODULE_RESULTS)
+    if user is not None:
+        check_in_scope(user, note, "change")
+    note.delete()

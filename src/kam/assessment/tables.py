@@ -10,9 +10,11 @@ from kam.core.tables import BooleanColumn, KamTable
 from .kernel import round2
 from .models import (
     Adjustment,
+    AssessmentNote,
     AssessmentRun,
     Assignment,
     AtomicIndicator,
+    Bonus,
     Indicator,
     Metric,
     Result,
@@ -157,3 +159,37 @@ class AdjustmentTable(KamTable):
 
     def render_subject(self, record):
         return record.subject_name
+
+
+class BonusTable(KamTable):
+    period = tables.Column(verbose_name=_("month"), orderable=True)
+    subject = tables.Column(verbose_name=_("subject"), accessor="pk", orderable=False,
+                            linkify=("assessment:bonus_edit", [tables.A("pk")]))
+    org_unit = tables.Column(accessor="org_unit__name", verbose_name=_("organisation unit"))
+    created_at = tables.Column(verbose_name=_("created at"), orderable=True)
+
+    class Meta(KamTable.Meta):
+        model = Bonus
+        fields = ("period", "subject", "org_unit", "points", "reason", "created_by", "created_at")
+
+    def render_subject(self, record):
+        return record.subject_name
+
+
+class NoteTable(KamTable):
+    period = tables.Column(verbose_name=_("month"), orderable=True)
+    subject = tables.Column(verbose_name=_("subject"), accessor="pk", orderable=False,
+                            linkify=("assessment:note_edit", [tables.A("pk")]))
+    org_unit = tables.Column(accessor="org_unit__name", verbose_name=_("organisation unit"))
+    text = tables.Column(verbose_name=_("note"), orderable=False)
+    updated_at = tables.Column(verbose_name=_("updated at"), orderable=True)
+
+    class Meta(KamTable.Meta):
+        model = AssessmentNote
+        fields = ("period", "subject", "org_unit", "text", "created_by", "updated_at")
+
+    def render_subject(self, record):
+        return record.subject_name
+
+    def render_text(self, value):
+        return value if len(value) <= 80 else value[:80] + "…"

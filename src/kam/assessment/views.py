@@ -14,9 +14,11 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView
 
 from kam.core import clock
 from kam.core.views import (
+    ModuleViewMixin,
     ObjectDeleteView,
     ObjectDetailView,
     ObjectEditView,
@@ -32,8 +34,10 @@ from .filtersets import (
     AdjustmentFilterSet,
     AssignmentFilterSet,
     AtomicIndicatorFilterSet,
+    BonusFilterSet,
     IndicatorFilterSet,
     MetricFilterSet,
+    NoteFilterSet,
     ResultFilterSet,
     RunFilterSet,
     ScoreDetailFilterSet,
@@ -43,12 +47,16 @@ from .forms import (
     AdjustmentForm,
     AssignmentForm,
     AtomicIndicatorForm,
+    BonusForm,
     ComponentFormSet,
     IndicatorForm,
     IntervalFormSet,
     MetricForm,
+    NoteForm,
+    PeriodForm,
     RunStartForm,
     TemplateForm,
+    WhatIfForm,
     component_rows,
     interval_initial,
     interval_rows,
@@ -59,11 +67,15 @@ from .models import (
     MODULE_RESULTS,
     MODULE_RUN,
     Adjustment,
+    AssessmentNote,
     AssessmentRun,
     Assignment,
     AtomicIndicator,
+    Bonus,
     Indicator,
     Metric,
+    MetricSource,
+    MetricValue,
     Result,
     ScoreDetail,
     SubjectType,
@@ -73,8 +85,10 @@ from .tables import (
     AdjustmentTable,
     AssignmentTable,
     AtomicIndicatorTable,
+    BonusTable,
     IndicatorTable,
     MetricTable,
+    NoteTable,
     ResultTable,
     RunTable,
     ScoreDetailTable,
@@ -120,7 +134,52 @@ class MetricListView(ConfigListView):
                 return buttons
             buttons.append(ToolbarButton(_("Import metric values"), f"{url}?next={self.request.path}",
                                          icon="file-earmark-arrow-up"))
+            if Metric.objects.filter(source=MetricSource.BUILTIN).exists():
+                buttons.append(ToolbarButton(_("Refresh platform-data values"),
+                                             reverse("assessment:builtin_refresh"), icon="arrow-repeat"))
         return buttons
+
+
+class BuiltinRefreshView(ObjectEditView):
+    """刷新平台数据指标值: recompute the built-in metrics of a month now."""
+
+    model = MetricValue
+    module = MODULE_DATA
+    form_class = PeriodForm
+    list_url_name = "assessment:metric_list"
+    template_name = "assessment/builtin_refresh.html"
+
+    def get_title(self) -> str:
+        return _("Refresh the values of platform-data metrics")
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"period": cal.previous_month()}
+
+    def form_accepts_instance(self) -> bool:
+        return False
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["builtin_metrics"] = Metric.objects.restrict(self.request.user, "view").filter(
+            source=MetricSource.BUILTIN).order_by("code")
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.get_form()
+        if form.is_valid():
+            period = form.cleaned_data["period"]
+            try:
+                counts = services.builtin_values_refresh(user=request.user, period=period)
+            except ValidationError as exc:
+                apply_service_error(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("%(values)s values of %(metrics)s platform-data metrics stored for "
+                                            "%(month)s.") % {"values": sum(counts.values()),
+                                                             "metrics": len(counts), "month": period})
+                return HttpResponseRedirect(reverse("assessment:metric_list"))
+        return self.render_form(form)
 
 
 class MetricEditView(ObjectEditView):
@@ -318,6 +377,7 @@ class TemplateDetailView(ObjectDetailView):
         context["components"] = [(c.indicator.name, c.weight) for c in obj.components.select_related("indicator")]
         context["components_title"] = _("Assessment indicators")
         context["warning"] = services.template_validity_warning(obj)
+        context["what_if_url"] = f"{reverse('assessment:what_if')}?template={obj.pk}"
         return context
 
 
@@ -341,6 +401,67 @@ class TemplateEditView(ComponentsEditView):
         if warning:
             messages.warning(self.request, warning)
         return template
+
+
+# --- 试算 (what-if) ---------------------------------------------------------------------------------------------
+
+
+class WhatIfView(ModuleViewMixin, TemplateView):
+    """试算: a draft template (rows of assessment indicators and weights, or a template's, edited)
+    scored against a month's real values. Nothing is saved."""
+
+    module = MODULE_CONFIG
+    action = "view"
+    template_name = "assessment/what_if.html"
+    title = gettext_lazy("What-if")
+    shown = 200  # subjects listed on the page
+
+    def get_forms(self):
+        user = self.request.user
+        kwargs = {"prefix": "c", "form_kwargs": {
+            "queryset": Indicator.objects.restrict(user, "view").filter(enabled=True)}}
+        if self.request.method == "POST":
+            return WhatIfForm(self.request.POST, user=user), ComponentFormSet(self.request.POST, **kwargs)
+        initial: dict[str, Any] = {"period": cal.previous_month()}
+        rows: list[dict[str, Any]] = []
+        template = Template.objects.restrict(user, "view").filter(pk=self.request.GET.get("template") or 0).first() \
+            if (self.request.GET.get("template") or "").isdigit() else None
+        if template is not None:
+            initial["template"] = template
+            rows = [{"item": c.indicator, "weight": str(c.weight)}
+                    for c in template.components.select_related("indicator").order_by("position")]
+        return WhatIfForm(initial=initial, user=user), ComponentFormSet(initial=rows, **kwargs)
+
+    def render_page(self, form, formset, result=None) -> HttpResponse:
+        context = self.get_context_data(form=form, formset=formset, result=result, title=self.get_title(),
+                                        shown=self.shown, module=self.get_module())
+        if result is not None:
+            context["rows"] = result.subjects[:self.shown]
+        return render(self.request, self.template_name, context)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render_page(*self.get_forms())
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from .whatif import what_if
+
+        form, formset = self.get_forms()
+        result = None
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            rows = component_rows(formset, "indicator")
+            try:
+                result = what_if(user=request.user, period=data["period"], template=data["template"],
+                                 components=rows or None, org_unit=data["org_unit"])
+            except ValidationError as exc:
+                rows_error = exc.error_dict.pop("components", None) if hasattr(exc, "error_dict") else None
+                for error in rows_error or []:
+                    formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *error.messages])
+                if not hasattr(exc, "error_dict") or exc.error_dict:
+                    apply_service_error(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+        return self.render_page(form, formset, result)
 
 
 # --- 分配模板 ------------------------------------------------------------------------------------------------------
@@ -540,3 +661,104 @@ class AdjustmentCreateView(ObjectEditView):
         data = form.cleaned_data
         return services.adjustment_create(user=self.request.user, result=data["result"], delta=data["delta"],
                                           reason=data["reason"])
+
+
+# --- 加分项 and 非KPI考核信息 -------------------------------------------------------------------------------------
+
+
+class BonusListView(ObjectListView):
+    model = Bonus
+    module = MODULE_RESULTS
+    title = gettext_lazy("Bonus points")
+    filterset_class = BonusFilterSet
+    table_class = BonusTable
+    select_related = ("user", "org_unit", "created_by")
+    default_sort = "-period"
+    create_url_name = "assessment:bonus_create"
+
+
+class BonusEditView(ObjectEditView):
+    model = Bonus
+    module = MODULE_RESULTS
+    form_class = BonusForm
+    list_url_name = "assessment:bonus_list"
+    template_name = "assessment/record_edit.html"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"period": clock.current_month()} if self.is_create() else {}
+
+    def form_accepts_instance(self) -> bool:
+        return True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if not self.is_create():
+            context["delete_url"] = reverse("assessment:bonus_delete", args=[self.get_object().pk])
+        return context
+
+    def create(self, form):
+        data = form.cleaned_data
+        return services.bonus_create(user=self.request.user, subject_type=SubjectType.MANAGER,
+                                     subject_id=data["subject"].pk, period=data["period"], points=data["points"],
+                                     reason=data["reason"])
+
+    def update(self, form, obj):
+        return services.bonus_update(user=self.request.user, bonus=obj, points=form.cleaned_data["points"],
+                                     reason=form.cleaned_data["reason"])
+
+
+class BonusDeleteView(ObjectDeleteView):
+    model = Bonus
+    module = MODULE_RESULTS
+    list_url_name = "assessment:bonus_list"
+
+    def delete(self, obj):
+        services.bonus_delete(user=self.request.user, bonus=obj)
+
+
+class NoteListView(ObjectListView):
+    model = AssessmentNote
+    module = MODULE_RESULTS
+    title = gettext_lazy("Assessment notes")
+    filterset_class = NoteFilterSet
+    table_class = NoteTable
+    select_related = ("user", "org_unit", "created_by")
+    default_sort = "-period"
+    create_url_name = "assessment:note_create"
+
+
+class NoteEditView(ObjectEditView):
+    model = AssessmentNote
+    module = MODULE_RESULTS
+    form_class = NoteForm
+    list_url_name = "assessment:note_list"
+    template_name = "assessment/record_edit.html"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"period": cal.previous_month()} if self.is_create() else {}
+
+    def form_accepts_instance(self) -> bool:
+        return True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if not self.is_create():
+            context["delete_url"] = reverse("assessment:note_delete", args=[self.get_object().pk])
+        return context
+
+    def create(self, form):
+        data = form.cleaned_data
+        return services.note_create(user=self.request.user, subject_type=SubjectType.MANAGER,
+                                    subject_id=data["subject"].pk, period=data["period"], text=data["text"])
+
+    def update(self, form, obj):
+        return services.note_update(user=self.request.user, note=obj, text=form.cleaned_data["text"])
+
+
+class NoteDeleteView(ObjectDeleteView):
+    model = AssessmentNote
+    module = MODULE_RESULTS
+    list_url_name = "assessment:note_list"
+
+    def delete(self, obj):
+        services.note_delete(user=self.request.user, note=obj)
