@@ -44,7 +44,9 @@ INSTALLED_APPS = [
     "kam.managers",
     "kam.assessment",
     "kam.customers",
+    "kam.work",
     "kam.processes",
+    "kam.todo",
 ]
 
 MIDDLEWARE = [
@@ -204,7 +206,8 @@ SPECTACULAR_SETTINGS = {
                             "ProcessTaskStatusEnum": "kam.processes.models.TaskStatus",
                             "ProcessTaskOutcomeEnum": "kam.processes.models.TaskOutcome",
                             "ProcessEventActionEnum": "kam.processes.models.EventAction",
-                            "ImportModeEnum": "kam.exchange.specs.MODES"},  # kam.exchange
+                            "ImportModeEnum": "kam.exchange.specs.MODES",  # kam.exchange
+                            "WorkResultEnum": "kam.work.models.Result"},  # kam.work
 }
 
 # Background jobs (kam.jobs): django.tasks on the database queue; `manage.py kam_worker` runs them.

@@ -1,0 +1,122 @@
+"""Excel exports of 工作管理: every list exports exactly what it shows, within the data scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kam.exchange.columns import Choice, Integer, Text
+from kam.exchange.specs import ExportSpec, register
+
+from .filtersets import DndFilterSet, ExecutionFilterSet, TaskFilterSet, WorkItemFilterSet
+from .models import Branch, Channel, DoNotDisturb, Execution, Result, Source, State, Task, TaskStatus, WorkItem
+
+
+def _local(path: str):
+    def read(obj: Any) -> str:
+        value = obj
+        for part in path.split("."):
+            value = getattr(value, part, None)
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    return read
+
+
+@register
+class WorkItemSpec(ExportSpec):
+    code = "work.items"
+    label = _("Work items")
+    model = WorkItem
+    module = "work"
+    filterset = WorkItemFilterSet
+    ordering = ("due_at", "pk")
+    columns = (
+        Text("title", _("Work name"), width=24),
+        Choice("source", _("Work source"), choices=Source.choices),
+        Text("task_name", _("Task"), source=lambda o: o.task.name if o.task_id else "", width=24),
+        Choice("channel", _("Work type"), choices=Channel.choices),
+        Text("customer_number", _("Key-customer number"), source="customer.key_number"),
+        Text("customer_name", _("Customer name"), source="customer.name", width=30),
+        Text("manager_name", _("Account manager"), source="manager.name"),
+        Text("planned", _("Start at"), source=_local("planned_at")),
+        Text("due", _("Due at"), source=_local("due_at")),
+        Choice("state", _("State"), choices=State.choices),
+        Choice("result", _("Result"), choices=Result.choices),
+        Integer("attempts", _("Attempts")),
+        Text("completed", _("Completed at"), source=_local("completed_at")),
+        Text("cancel_reason", _("Cancel reason"), width=24),
+    )
+
+    def get_queryset(self, user: Any):
+        return self.base_queryset(user, "view").select_related("task", "customer", "manager").order_by(*self.ordering)
+
+
+@register
+class TaskSpec(ExportSpec):
+    code = "work.tasks"
+    label = _("Tasks")
+    model = Task
+    module = "work_tasks"
+    filterset = TaskFilterSet
+    ordering = ("-start_on", "pk")
+    columns = (
+        Text("name", _("Task name"), width=30),
+        Choice("channel", _("Work type"), choices=Channel.choices),
+        Text("start", _("Start date"), source=lambda o: o.start_on.isoformat()),
+        Text("due", _("Due date"), source=lambda o: o.due_on.isoformat()),
+        Choice("status", _("Status"), choices=TaskStatus.choices),
+        Integer("generated_count", _("Work items generated")),
+        Integer("skipped_count", _("Customers skipped")),
+        Integer("deferred_count", _("Customers deferred")),
+        Text("creator", _("Created by"), source="created_by.name"),
+    )
+
+    def get_queryset(self, user: Any):
+        return self.base_queryset(user, "view").select_related("created_by").order_by(*self.ordering)
+
+
+@register
+class ExecutionSpec(ExportSpec):
+    code = "work.executions"
+    label = _("Execution records")
+    model = Execution
+    module = "work"
+    filterset = ExecutionFilterSet
+    ordering = ("-executed_at", "pk")
+    columns = (
+        Text("executed", _("Executed at"), source=_local("executed_at")),
+        Text("work", _("Work name"), source="work_item.title", width=24),
+        Text("customer", _("Customer name"), source="work_item.customer.name", width=30),
+        Choice("channel", _("Work type"), choices=Channel.choices),
+        Choice("branch", _("Execution branch"), choices=Branch.choices),
+        Text("sub", _("Execution sub-result"), source=lambda o: o.sub_result_label),
+        Choice("result", _("Execution result"), choices=Result.choices),
+        Text("by", _("Executed by"), source="executed_by.name"),
+        Text("notes", _("Notes"), width=30),
+    )
+
+    def get_queryset(self, user: Any):
+        return (self.base_queryset(user, "view")
+                .select_related("work_item", "work_item__customer", "executed_by").order_by(*self.ordering))
+
+
+@register
+class DndSpec(ExportSpec):
+    code = "work.dnd"
+    label = _("Do-not-disturb windows")
+    model = DoNotDisturb
+    module = "work"
+    filterset = DndFilterSet
+    ordering = ("-starts_at", "pk")
+    columns = (
+        Text("customer", _("Customer name"), source="customer.name", width=30),
+        Text("start", _("From"), source=_local("starts_at")),
+        Text("end", _("Until"), source=_local("ends_at")),
+        Text("reason", _("Reason"), width=30),
+        Text("by", _("Entered by"), source="created_by.name"),
+    )
+
+    def get_queryset(self, user: Any):
+        return self.base_queryset(user, "view").select_related("customer", "created_by").order_by(*self.ordering)
