@@ -78,19 +78,19 @@ def task_of(user: User, node_name: str, instance: ProcessInstance | None = None)
 
 
 def act(user: User, node_name: str, action: str = "approve", opinion: str = "", target_node: str | None = None,
-        instance: ProcessInstance | None = None) -> HumanTask:
-    """Complete the user's task ``node_name`` from their 我的待办 (同意 / 驳回)."""
+        instance: ProcessInstance | None = None, data: dict | None = None) -> HumanTask:
+    """Complete the user's task ``node_name`` from their 我的待办 (同意 / 驳回), with the step's data."""
     task = task_of(user, node_name, instance)
     return services.task_complete(user=user, task=task, action=action, opinion=opinion, target_node=target_node,
-                                  expected_version=task.version)
+                                  expected_version=task.version, data=data)
 
 
-def claim_and_do(user: User, node_name: str, opinion: str = "") -> HumanTask:
+def claim_and_do(user: User, node_name: str, opinion: str = "", data: dict | None = None) -> HumanTask:
     """领取 the pool task ``node_name`` from the user's 待领取 list, then 同意 it from 我的待办."""
     found = [t for t in tasks_claimable(user) if t.node_name == node_name]
     assert len(found) == 1, (user.username, node_name, [t.node_name for t in tasks_claimable(user)])
     services.task_claim(user=user, task=found[0])
-    return act(user, node_name, opinion=opinion)
+    return act(user, node_name, opinion=opinion, data=data)
 
 
 def claimable_names(user: User) -> list[str]:

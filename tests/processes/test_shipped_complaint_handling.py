@@ -15,7 +15,8 @@ CODE = "complaint_handling"
 
 
 def test_major_complaint_runs_to_archive_with_an_unsatisfied_revisit(pworld):
-    """R-PROC: every step by the configured people, with time limits; 回访 不满意 sends it back to 处理."""
+    """R-PROC: every step by the configured people, with time limits; 回访 records 客户是否满意 and
+    不满意 sends it back to 处理 (the gateway reads the step data)."""
     c = make_cast(pworld)
     inst = start(c.am, CODE, "TS-2026-001", {"severity": "重大", "customer": "某市政务中心"}, "客户投诉：专线中断")
     # 受理: the county's 大客户中心 and the city's (或签), 4 hours
@@ -35,11 +36,11 @@ def test_major_complaint_runs_to_archive_with_an_unsatisfied_revisit(pworld):
     claim_and_do(c.am2, "处理", opinion="已更换光模块")
     assert claimable_names(c.am) == []
     # 回访: the customer is not satisfied → back to 处理
-    act(c.centre, "回访", action="reject", opinion="客户不满意，仍有丢包", target_node="handle")
+    act(c.centre, "回访", opinion="客户不满意，仍有丢包", data={"satisfied": "no"})
     inst.refresh_from_db()
     assert inst.status == InstanceStatus.RUNNING and inst.current_nodes == ["handle"]
     claim_and_do(c.am, "处理", opinion="已更换线路")
-    act(c.city_centre, "回访", opinion="客户满意")
+    act(c.city_centre, "回访", opinion="客户满意", data={"satisfied": "yes"})
     act(c.centre, "归档")
     inst.refresh_from_db()
     assert inst.status == InstanceStatus.COMPLETED
@@ -50,7 +51,7 @@ def test_major_complaint_runs_to_archive_with_an_unsatisfied_revisit(pworld):
         ("approve", "分派处理", "sup"),
         ("claim", "处理", "am2"),
         ("approve", "处理", "am2"),
-        ("reject", "回访", "centre"),
+        ("approve", "回访", "centre"),
         ("claim", "处理", "am"),
         ("approve", "处理", "am"),
         ("approve", "回访", "city_centre"),

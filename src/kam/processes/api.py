@@ -49,7 +49,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TaskEvent
-        fields = ["id", "action", "action_display", "node_id", "node_name", "actor", "target", "opinion", "at"]
+        fields = ["id", "action", "action_display", "node_id", "node_name", "actor", "target", "opinion", "data", "at"]
 
 
 class InstanceSerializer(serializers.ModelSerializer):
@@ -206,6 +206,8 @@ class TaskCompleteSerializer(serializers.Serializer):
     opinion = serializers.CharField(required=False, allow_blank=True, default="")
     target_node = serializers.CharField(required=False, allow_blank=True, default="")
     version = serializers.IntegerField(required=False, allow_null=True, default=None)
+    data = serializers.DictField(required=False, default=dict,
+                                 help_text="Values of the step's fields (node configuration `fields`), by name.")
 
 
 class TaskViewSet(ScopedReadOnlyViewSet):
@@ -246,7 +248,7 @@ class TaskViewSet(ScopedReadOnlyViewSet):
             else:
                 task = services.task_complete(user=request.user, task=task, action=data["action"],
                                               opinion=data["opinion"], target_node=data["target_node"] or None,
-                                              expected_version=data["version"])
+                                              expected_version=data["version"], data=data["data"])
         return Response(TaskSerializer(HumanTask.objects.get(pk=task.pk)).data)
 
     @extend_schema(request=None, responses=TaskSerializer)

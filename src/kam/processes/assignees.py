@@ -8,7 +8,8 @@ A node's configuration (``ProcessVersion.node_config[node_id]``)::
      "time_limit_hours": 24, "remind_every_hours": 4,
      "escalate_to": {"kind": "superior"},   # optional; default: the assignee's direct superior
      "dispatch": "all",              # all 每人一份 | pool 待领取 | round_robin 轮询 | least_loaded 最少待办
-     "actions": ["approve", "reject", "send_back", ...]}   # allowed actions; default: all of ACTIONS
+     "actions": ["approve", "reject", "send_back", ...],   # allowed actions; default: all of ACTIONS
+     "fields": [{"name": "satisfied", "type": "choice", ...}]}   # step data (see ``stepdata``)
 
 With ``dispatch`` other than ``all`` the step has one task: ``pool`` leaves it unassigned for the
 resolved users (the candidates) to claim; ``round_robin`` gives it to the next candidate in turn
@@ -39,6 +40,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from kam.org.models import OrgUnit, User
+
+from . import stepdata
 
 KINDS = ("user", "superior", "dept_head", "role", "chosen", "starter", "any_of")
 ORG_RELATIONS = ("unit", "county", "city", "province", "all")
@@ -213,6 +216,7 @@ def validate_node_config(node_config: Any, node_ids: list[str], service_ids: Any
                             % {"node": node_id, "actions": ", ".join(ACTIONS)})
         elif actions is not None and "approve" not in actions:
             problems.append(_("Step %(node)s: the step must allow approving.") % {"node": node_id})
+        problems += stepdata.config_problems(node_id, cfg.get("fields"), list(node_ids))
         for key in ("time_limit_hours", "remind_every_hours"):
             value = cfg.get(key)
             if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):

@@ -75,7 +75,7 @@ class Diagram:
     user_tasks: dict[str, str]  # node id -> node name, in diagram order
     start_timer: str = ""  # timer start event: cycle / date / cron text ("" = none start event)
     start_message: str = ""  # message start event name
-    timers: dict[str, str] = field(default_factory=dict)  # timer event id -> duration / date text
+    timers: dict[str, str] = field(default_factory=dict)  # timer event id -> duration / date / cycle text
     service_tasks: dict[str, str] = field(default_factory=dict)  # service task id -> name
 
     def node_ids(self) -> list[str]:
@@ -153,9 +153,12 @@ def parse(xml: str | bytes) -> Diagram:
         raise DiagramError(str(exc) or type(exc).__name__) from exc
     for event_id, text in info["timers"].items():
         try:
-            if not text or not (text.startswith("P") or text[:1].isdigit()):
-                raise schedule.ScheduleError(f"a timer event needs a duration or a date-time: {text!r}")
-            if text.startswith("P"):
+            if not text or not (text.startswith(("P", "R")) or text[:1].isdigit()):
+                raise schedule.ScheduleError(
+                    f"a timer event needs a duration, a date-time or a cycle R[n]/duration: {text!r}")
+            if text.startswith("R"):
+                schedule.parse_cycle(text, dt.UTC)
+            elif text.startswith("P"):
                 schedule.parse_duration(text)
             else:
                 schedule.parse_datetime(text, dt.UTC)
@@ -276,6 +279,47 @@ def waiting_node_ids(workflow: BpmnWorkflow) -> list[str]:
 def waiting_events(workflow: BpmnWorkflow) -> list[str]:
     """Names of the messages the workflow waits for (timers and service tasks included, prefixed)."""
     return [event.name for event in workflow.waiting_events()]
+
+
+def _waiting_timer_tasks(workflow: BpmnWorkflow) -> list:
+    return [t for t in workflow.get_tasks(state=TaskState.WAITING)
+            if str(getattr(getattr(t.task_spec, "event_definition", None), "name", "") or "").startswith(TIMER_PREFIX)]
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> dict[str, str]:
+    """``{message name: wait id}`` of the timer events the workflow waits at. The id names one wait:
+    for a boundary event, the step's entry (a repeating timer keeps it between firings; a step
+    entered again waits with a new one), for an intermediate event, the event itself."""
+    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+
+    return {t.task_spec.event_definition.name: str(t.parent.id if isinstance(t.task_spec, BoundaryEvent) else t.id)
+            for t in _waiting_timer_tasks(workflow)}
+
+
+def fire_timer(workflow: BpmnWorkflow, name: str, repeat: bool = False) -> bool:
+    """A timer event of the diagram is due: take its path and advance; False if nothing waited for it.
+    With ``repeat`` (a cycle ``R[n]/…``) a non-interrupting boundary event, once its path started,
+    waits again for the next period while its step is open; any other timer event fires once."""
+    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+
+    waiting = [t for t in _waiting_timer_tasks(workflow) if t.task_spec.event_definition.name == name]
+    if not waiting:
+        return False
+    task = waiting[0]
+    again = repeat and isinstance(task.task_spec, BoundaryEvent) and not task.task_spec.cancel_activity
+    split, spec = task.parent, task.task_spec
+    if not send_message(workflow, name):
+        return False
+    if again:
+        main = next((c for c in split.children if not isinstance(c.task_spec, BoundaryEvent)), None)
+        if main is not None and not main.has_state(TaskState.FINISHED_MASK):
+            try:  # a new wait beside the step, as the split made the first one
+                event = split._add_child(spec, TaskState.WAITING)
+                spec._predict(event, mask=TaskState.NOT_FINISHED_MASK)
+                spec._update(event)
+            except SpiffWorkflowException as exc:
+                raise DiagramError(_explain(exc)) from exc
+    return True
 
 
 def send_message(workflow: BpmnWorkflow, name: str, payload: dict | None = None) -> bool:

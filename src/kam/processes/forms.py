@@ -74,3 +74,32 @@ class StatisticsForm(KamForm):
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("end", _("The end lies before the start."))
         return data
+
+
+class StepDataForm(KamForm):
+    """The fields a step records (node configuration ``fields``), shown on the task page. Only for
+    display: ``services.task_complete`` checks the values, so reject and send back need none."""
+
+    prefix = "step"
+    use_required_attribute = False
+
+    def __init__(self, *args, fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from . import stepdata
+
+        for spec in fields:
+            kind, label = spec.get("type", "text"), stepdata.label(spec)
+            options = {"label": label, "required": bool(spec.get("required")), "help_text": spec.get("help", "")}
+            if kind == "number":
+                field = forms.DecimalField(**options)
+            elif kind == "choice":
+                field = forms.ChoiceField(choices=[("", "---------"), *stepdata.choices(spec)], **options)
+            elif kind == "date":
+                field = forms.DateField(widget=DateInput(), **options)
+            elif kind == "user":
+                field = forms.CharField(max_length=150, **options)
+                field.help_text = field.help_text or _("Account number")
+            else:
+                field = forms.CharField(max_length=2000, **options)
+            self.fields[spec["name"]] = field
+        self._bootstrap()

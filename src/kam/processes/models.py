@@ -226,6 +226,8 @@ class TaskEvent(models.Model):
                                on_delete=models.PROTECT, related_name="+")
     action = models.CharField(_("action"), max_length=16, choices=EventAction.choices)
     opinion = models.TextField(pgettext_lazy("process", "opinion"), blank=True)
+    data = models.JSONField(_("step data"), default=dict, blank=True,
+                            help_text=_("The values of the step's fields recorded with this answer."))
     at = models.DateTimeField(_("time"))
 
     objects = RestrictedQuerySet.as_manager()
@@ -270,6 +272,9 @@ class Timer(models.Model):
     claimed_by = models.CharField(_("claimed by"), max_length=100, blank=True)
     event = models.CharField(_("event"), max_length=120, blank=True,
                              help_text=_("The diagram's timer event this row fires (boundary and catch timers)."))
+    wait_id = models.CharField(_("wait"), max_length=40, blank=True,
+                               help_text=_("The engine's wait at the timer event (a cycle fires again in the same "
+                                           "wait; a step entered again waits anew)."))
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -143,6 +143,51 @@ def _cron_next(cron: Cron, after: dt.datetime, tz: dt.tzinfo) -> dt.datetime | N
     return None
 
 
+def parse_cycle(text: str, tz: dt.tzinfo) -> tuple[int | None, dt.datetime | None, Duration]:
+    """A repeating interval of a timer event: ``R[n]/duration`` or ``R[n]/start/duration`` →
+    (repetitions or None for unbounded, start or None, period)."""
+    parts = (text or "").strip().split("/")
+    if len(parts) not in (2, 3) or not parts[0].startswith("R"):
+        raise ScheduleError(f"a cycle reads R[n]/duration or R[n]/start/duration: {text!r}")
+    count_text = parts[0][1:]
+    if count_text and not count_text.isdigit():
+        raise ScheduleError(f"not a repetition count: {parts[0]!r}")
+    count = int(count_text) if count_text else None
+    if count == 0:
+        raise ScheduleError(f"a cycle repeats at least once: {text!r}")
+    start = parse_datetime(parts[1], tz) if len(parts) == 3 else None
+    return count, start, parse_duration(parts[-1])
+
+
+def event_due(text: str, armed_at: dt.datetime, fired: list[dt.datetime],
+              tz: dt.tzinfo = dt.UTC) -> dt.datetime | None:
+    """When a diagram timer event (boundary / intermediate) waiting since ``armed_at`` is next due,
+    given the due times it already fired at in this wait (``fired``, in order); None when done.
+    A duration or a date-time fires once; a cycle ``R[n]/…`` once per period (n times, or until
+    the step ends)."""
+    text = (text or "").strip()
+    if text.startswith("R"):
+        count, start, period = parse_cycle(text, tz)
+        if count is not None and len(fired) >= count:
+            return None
+        if fired:
+            return period.add_to(fired[-1])
+        if start is None:
+            return period.add_to(armed_at)
+        span = period.months * 28 * 86400 + period.delta.total_seconds()  # jump close, then walk
+        k = max(int((armed_at - start).total_seconds() // span) - 2, 0) if start < armed_at else 0
+        due = period.add_to(start, k)
+        while due < armed_at and (count is None or k < count):  # the first period not yet past
+            k += 1
+            due = period.add_to(start, k)
+        return due if count is None or k < count else None
+    if fired:
+        return None
+    if text.startswith("P"):
+        return parse_duration(text).add_to(armed_at)
+    return parse_datetime(text, tz)
+
+
 def check(text: str, tz: dt.tzinfo = dt.UTC) -> None:
     """Raise :class:`ScheduleError` unless ``text`` is a timer expression we can schedule."""
     next_after(text, dt.datetime(2000, 1, 1, tzinfo=dt.UTC), tz)

@@ -32,7 +32,7 @@ from kam.core.querysets import check_in_scope
 from kam.org.models import User
 from kam.org.permissions import has_perm
 
-from . import assignees, connectors, engine, schedule
+from . import assignees, connectors, engine, schedule, stepdata
 from .models import (
     DESIGN_MODULE,
     MODULE,
@@ -144,9 +144,10 @@ def version_retire(*, user: User | None, version: ProcessVersion) -> ProcessVers
 
 
 def _event(instance: ProcessInstance, action: str, *, actor: User | None = None, task: HumanTask | None = None,
-           opinion: str = "", target: User | None = None, node_id: str = "", node_name: str = "") -> TaskEvent:
+           opinion: str = "", target: User | None = None, node_id: str = "", node_name: str = "",
+           data: dict | None = None) -> TaskEvent:
     return TaskEvent.objects.create(
-        instance=instance, task=task, actor=actor, target=target, action=action, opinion=opinion,
+        instance=instance, task=task, actor=actor, target=target, action=action, opinion=opinion, data=data or {},
         node_id=task.node_id if task else node_id, node_name=task.node_name if task else node_name, at=clock.now())
 
 
@@ -254,7 +255,7 @@ def _sync(instance: ProcessInstance, workflow) -> None:
     _cancel_tasks(HumanTask.objects.filter(instance=instance, status__in=(*OPEN, TaskStatus.PENDING)).exclude(
         engine_task_id__in=ready).exclude(engine_task_id__startswith="svc:"))  # e.g. left by a boundary timer
     waiting = engine.waiting_events(workflow)
-    _sync_timers(instance, waiting)
+    _sync_timers(instance, engine.waiting_timers(workflow))
     instance.current_nodes = engine.waiting_node_ids(workflow)
     instance.data = engine.workflow_data(workflow) or instance.data
     instance.engine_state = engine.dump(workflow)
@@ -375,10 +376,13 @@ def _close(task: HumanTask, outcome: str, opinion: str) -> None:
 
 
 def task_complete(*, user: User, task: HumanTask, action: str = "approve", opinion: str = "",
-                  target_node: str | None = None, expected_version: int | None = None) -> HumanTask:
+                  target_node: str | None = None, expected_version: int | None = None,
+                  data: dict | None = None) -> HumanTask:
     """同意 / 驳回 a task. ``reject`` without ``target_node`` ends the instance as rejected (back to the
     submitter, whose record is restored from the snapshot); with it, the process returns to that
-    earlier step."""
+    earlier step. ``data``: the values of the step's declared ``fields`` (``stepdata``), checked when
+    the step is approved, merged into the instance data (following gateways read them) and kept on
+    the history entry."""
     if action not in (TaskOutcome.APPROVE, TaskOutcome.REJECT):
         raise ValidationError({"action": _("Unknown action.")})
     opinion = (opinion or "").strip()
@@ -395,8 +399,14 @@ def task_complete(*, user: User, task: HumanTask, action: str = "approve", opini
             task.save()
             _event(instance, EventAction.RESOLVE, actor=user, task=task, target=owner, opinion=opinion)
             return task
+        values = {}
+        if action == TaskOutcome.APPROVE:
+            values = stepdata.clean(_node_cfg(instance, task.node_id).get("fields"), data)
+            if values:
+                instance.data = {**(instance.data or {}), **values}
+                instance.save(update_fields=["data"])
         _close(task, action, opinion)
-        _event(instance, action, actor=user, task=task, opinion=opinion)
+        _event(instance, action, actor=user, task=task, opinion=opinion, data=values)
         siblings = HumanTask.objects.filter(instance=instance, engine_task_id=task.engine_task_id,
                                             status__in=(*OPEN, TaskStatus.PENDING)).order_by("seq")
         cfg = _node_cfg(instance, task.node_id)
@@ -417,11 +427,12 @@ def task_complete(*, user: User, task: HumanTask, action: str = "approve", opini
                     _event(instance, EventAction.CC, task=task, target=target)
             if task.engine_task_id.startswith("svc:"):  # a work order (工单) answers its service call
                 call = ServiceCall.objects.select_for_update().get(pk=int(task.engine_task_id[4:]))
-                _service_done(instance, call, {"outcome": action, task.node_id: action, "work_order_opinion": opinion})
+                _service_done(instance, call, {"outcome": action, task.node_id: action, "work_order_opinion": opinion,
+                                               **values})
                 return task
             with _engine_errors():
                 workflow = engine.load(instance.engine_state)
-                engine.complete(workflow, task.engine_task_id, {"outcome": action, task.node_id: action})
+                engine.complete(workflow, task.engine_task_id, {"outcome": action, task.node_id: action, **values})
                 _sync(instance, workflow)
             return task
         _cancel_tasks(siblings)
@@ -653,45 +664,112 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:100]
 
 
-def timers_fire_due(worker: str = "", batch: int = 50, max_batches: int = 1000) -> int:
+def timers_fire_due(worker: str = "", batch: int = 500, max_batches: int = 1000) -> int:
     """Fire every due timer once; returns how many fired.
 
     Timers go in batches, one transaction per batch (a crash rolls the batch back, so its timers fire
-    later — never lost, never twice). Each timer's instance is locked first (the order a user's
-    action takes: instance, task, timers), sorted by instance id so sweepers never deadlock, and
-    skipped when another sweeper holds it; then a compare-and-set on ``fired_at`` claims the timer.
-    A timer whose action fails is logged and marked fired (``claimed_by`` says so), never retried
-    in a loop."""
+    later — never lost, never twice). The batch's instances are locked first in one statement (the
+    order a user's action takes: instance, task, timers), sorted by id so sweepers never deadlock,
+    skipping those another sweeper holds; then one compare-and-set ``UPDATE … RETURNING`` on
+    ``fired_at`` claims their timers. Reminders — most timers — are done set-based without the
+    engine: one bulk insert of the 催办 history rows, one bulk insert of the next reminders, one
+    UPDATE of the tasks' ``next_remind_at``. Escalations and diagram timers, which change the
+    workflow, go one by one. A timer whose action fails is logged and marked fired (``claimed_by``
+    says so), never retried in a loop."""
     now = clock.now()
-    worker = worker or _worker_name()
+    worker = (worker or _worker_name())[:100]
     skip_locked = connection.features.has_select_for_update_skip_locked
     fired = 0
     for _batch in range(max_batches):
-        due = list(Timer.objects.filter(fired_at__isnull=True, due_at__lte=now).order_by("due_at", "id")
-                   .values_list("pk", "instance_id")[:batch])
-        if not due:
-            break
-        progressed = 0
         with transaction.atomic():
-            for pk, instance_id in sorted(due, key=lambda row: (row[1], row[0])):
-                if not ProcessInstance.objects.select_for_update(skip_locked=skip_locked).filter(
-                        pk=instance_id).values_list("pk", flat=True):
-                    continue  # another sweeper holds this instance: it takes its timers
+            due = Timer.objects.filter(fired_at__isnull=True, due_at__lte=now).order_by("due_at", "id")
+            if skip_locked:  # two sweepers take different batches
+                due = due.select_for_update(skip_locked=True)
+            due = list(due.values_list("pk", "instance_id")[:batch])
+            if not due:
+                break
+            claimed = _claim_timers(due, now, worker)
+            reminders = [row for row in claimed if row[1] == TimerKind.REMIND]
+            if reminders:
                 try:
                     with transaction.atomic():
-                        if Timer.objects.filter(pk=pk, fired_at__isnull=True).update(
-                                fired_at=now, claimed_by=worker) != 1:
-                            continue
+                        _fire_reminders(reminders, now)
+                except Exception:
+                    logger.exception("process reminder timers %s failed", [row[0] for row in reminders])
+                    Timer.objects.filter(pk__in=[row[0] for row in reminders]).update(
+                        claimed_by=f"failed:{worker}"[:100])
+            for pk, kind, _task_id, _due in claimed:
+                if kind == TimerKind.REMIND:
+                    continue
+                try:
+                    with transaction.atomic():
                         _fire(Timer.objects.select_related("task", "instance").get(pk=pk))
                 except Exception:
                     logger.exception("process timer %s failed", pk)
-                    Timer.objects.filter(pk=pk, fired_at__isnull=True).update(
-                        fired_at=now, claimed_by=f"failed:{worker}"[:100])
-                fired += 1
-                progressed += 1
-        if len(due) < batch or not progressed:
+                    Timer.objects.filter(pk=pk).update(claimed_by=f"failed:{worker}"[:100])
+        fired += len(claimed)
+        if len(due) < batch or not claimed:
             break
     return fired
+
+
+def _claim_timers(due: list[tuple[int, int]], now: dt.datetime, worker: str) -> list[tuple]:
+    """Lock the instances of ``due`` (skipping those another sweeper holds), then claim their
+    unfired timers with one compare-and-set; returns (id, kind, task id, due at) of the claimed."""
+    instance_ids = sorted({instance_id for _pk, instance_id in due})
+    if connection.features.has_select_for_update_skip_locked:  # same order as a user's action: instance first
+        locked = set(ProcessInstance.objects.select_for_update(skip_locked=True).filter(pk__in=instance_ids)
+                     .order_by("pk").values_list("pk", flat=True))
+    else:  # SQLite: one writer at a time, the compare-and-set below is enough
+        locked = set(instance_ids)
+    ids = [pk for pk, instance_id in due if instance_id in locked]
+    if not ids:
+        return []
+    table = connection.ops.quote_name(Timer._meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {table} SET fired_at = %s, claimed_by = %s "  # noqa: S608 — our table, bound values
+                    f"WHERE id IN ({marks}) AND fired_at IS NULL RETURNING id, kind, task_id, due_at",
+                    [Timer._meta.get_field("fired_at").get_db_prep_value(now, connection), worker, *ids])
+        rows = cur.fetchall()
+    if connection.vendor == "sqlite" or not settings.USE_TZ:
+        rows = [(pk, kind, task_id, _as_datetime(due_at)) for pk, kind, task_id, due_at in rows]
+    return sorted(rows, key=lambda row: (row[3], row[0]))
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if settings.USE_TZ and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
+def _fire_reminders(rows: list[tuple], now: dt.datetime) -> None:
+    """催办 by timer, set-based: a history row per open task of a running instance, the next
+    reminder while it comes before the deadline, and the task's ``next_remind_at``."""
+    tasks = {t.pk: t for t in HumanTask.objects.filter(
+        pk__in={row[2] for row in rows if row[2]}, status__in=OPEN, instance__status=InstanceStatus.RUNNING).only(
+        "pk", "instance_id", "assignee_id", "node_id", "node_name", "remind_every", "due_at", "next_remind_at")}
+    events, timers, changed = [], [], {}
+    for _pk, _kind, task_id, due_at in rows:
+        task = tasks.get(task_id)
+        if task is None:
+            continue
+        events.append(TaskEvent(instance_id=task.instance_id, task_id=task.pk, target_id=task.assignee_id,
+                                action=EventAction.REMIND, node_id=task.node_id, node_name=task.node_name, at=now))
+        if not task.remind_every:
+            continue
+        following = due_at + task.remind_every
+        if task.due_at is None or following < task.due_at:
+            timers.append(Timer(instance_id=task.instance_id, task_id=task.pk, kind=TimerKind.REMIND, due_at=following))
+            task.next_remind_at = following
+        else:
+            task.next_remind_at = None
+        changed[task.pk] = task
+    TaskEvent.objects.bulk_create(events, batch_size=1000)
+    Timer.objects.bulk_create(timers, batch_size=1000)
+    HumanTask.objects.bulk_update(list(changed.values()), ["next_remind_at"], batch_size=1000)
 
 
 def _fire(timer: Timer) -> None:
@@ -752,31 +830,39 @@ def _fire_event_timer(timer: Timer) -> None:
         return
     with _engine_errors():
         workflow = engine.load(instance.engine_state)
-        if not engine.send_message(workflow, timer.event):
+        text = _diagram(instance.version).timers.get(timer.event.removeprefix(engine.TIMER_PREFIX), "")
+        if not engine.fire_timer(workflow, timer.event, repeat=text.startswith("R")):
             return
         event_id = timer.event.removeprefix(engine.TIMER_PREFIX)
         _event(instance, EventAction.TIMEOUT, node_id=event_id, node_name=event_id)
         _sync(instance, workflow)
 
 
-def _sync_timers(instance: ProcessInstance, waiting: list[str]) -> None:
-    """One unfired ``Timer`` row per timer event the engine waits at; none for the others."""
-    names = {n for n in waiting if n.startswith(engine.TIMER_PREFIX)}
+def _sync_timers(instance: ProcessInstance, waiting: dict[str, str]) -> None:
+    """One unfired ``Timer`` row per timer event the engine waits at (``waiting``: message name →
+    the engine's wait id); none for the others. A duration or date-time fires once per wait; a
+    cycle (``R[n]/PT…``) is armed again for its next period after each firing."""
     rows = Timer.objects.filter(instance=instance, kind=TimerKind.BOUNDARY, fired_at__isnull=True)
-    rows.exclude(event__in=names).delete()
-    missing = names - set(rows.values_list("event", flat=True))
+    rows.exclude(event__in=list(waiting)).delete()
+    missing = set(waiting) - set(rows.values_list("event", flat=True))
     if not missing:
         return
     texts = _diagram(instance.version).timers
     now = clock.now()
+    fired: dict[tuple[str, str], list] = {}
+    for event, wait_id, due_at in (Timer.objects.filter(instance=instance, kind=TimerKind.BOUNDARY,
+                                                        event__in=missing, fired_at__isnull=False)
+                                   .order_by("due_at", "id").values_list("event", "wait_id", "due_at")):
+        fired.setdefault((event, wait_id), []).append(due_at)
     for name in sorted(missing):
         text = texts.get(name.removeprefix(engine.TIMER_PREFIX), "")
         try:
-            due = (schedule.parse_duration(text).add_to(now) if text.startswith("P")
-                   else schedule.parse_datetime(text, timezone.get_default_timezone()))
+            due = schedule.event_due(text, now, fired.get((name, waiting[name]), []), timezone.get_default_timezone())
         except schedule.ScheduleError:
             continue  # checked when the diagram was saved
-        Timer.objects.create(instance=instance, kind=TimerKind.BOUNDARY, event=name, due_at=due)
+        if due is not None:
+            Timer.objects.create(instance=instance, kind=TimerKind.BOUNDARY, event=name, due_at=due,
+                                 wait_id=waiting[name])
 
 
 # --- timer start events (自动调度) ----------------------------------------------------------------

@@ -19,10 +19,10 @@ from django.views.generic import TemplateView
 from kam.core.views import ModuleViewMixin, ObjectDetailView, ObjectListView, has_module_perm
 from kam.org.models import Role, User
 
-from . import assignees, services
+from . import assignees, services, stepdata
 from .connectors import CONNECTORS
 from .filtersets import DefinitionFilterSet, InstanceFilterSet
-from .forms import RerouteForm, StartForm, StatisticsForm
+from .forms import RerouteForm, StartForm, StatisticsForm, StepDataForm
 from .models import (
     DESIGN_MODULE,
     MODULE,
@@ -151,13 +151,15 @@ class TaskDetailView(AnyUserMixin, ObjectDetailView):
         is_candidate = running and task.candidates.filter(pk=self.request.user.pk).exists()
         earlier = (HumanTask.objects.filter(instance=task.instance, status=TaskStatus.DONE)
                    .exclude(node_id=task.node_id).values_list("node_id", "node_name").distinct())
-        allowed = assignees.allowed_actions(services.node_config(task.instance, task.node_id))
+        cfg = services.node_config(task.instance, task.node_id)
+        allowed = assignees.allowed_actions(cfg)
         context.update(
+            step_form=StepDataForm(fields=cfg.get("fields") or []) if can_act and cfg.get("fields") else None,
             task=task, instance=task.instance, can_act=can_act, earlier_nodes=sorted(set(earlier)),
             allowed=allowed, previous_node=services.previous_node(task) if can_act else None,
             can_claim=is_candidate and task.assignee_id is None,
             can_release=can_act and is_candidate and task.status == TaskStatus.CLAIMED,
-            events=task.instance.events.select_related("actor", "target"),
+            events=_with_data_rows(task.instance, task.instance.events.select_related("actor", "target")),
             data_rows=_data_rows(task.instance.data),
             step_others=(HumanTask.objects.filter(instance=task.instance, engine_task_id=task.engine_task_id,
                                                   status__in=(*OPEN, TaskStatus.PENDING))
@@ -216,9 +218,11 @@ class TaskDetailView(AnyUserMixin, ObjectDetailView):
                     messages.success(request, _("Copied to %(name)s.") % {"name": to_user.name})
                     return HttpResponseRedirect(reverse("processes:task_detail", args=[task.pk]))
             else:
+                fields = services.node_config(task.instance, task.node_id).get("fields") or []
                 services.task_complete(user=request.user, task=task, action=action, opinion=opinion,
                                        target_node=request.POST.get("target_node") or None,
-                                       expected_version=version)
+                                       expected_version=version,
+                                       data={f["name"]: request.POST.get(f"step-{f['name']}", "") for f in fields})
                 messages.success(request, _("Approved.") if action == "approve" else _("Rejected."))
         except ValidationError as exc:
             messages.error(request, _messages_of(exc))
@@ -245,6 +249,15 @@ class CopiedListView(AnyUserMixin, ObjectListView):
         context = super().get_context_data(**kwargs)
         context["tab"] = "cc"
         return context
+
+
+def _with_data_rows(instance: ProcessInstance, events) -> list:
+    """The history, each answer with the step data it recorded (labels from the step's fields)."""
+    rows = list(events)
+    for event in rows:
+        event.data_rows = (stepdata.display(services.node_config(instance, event.node_id).get("fields"), event.data)
+                           if event.data else [])
+    return rows
 
 
 def _data_rows(data: dict) -> list[tuple[str, str]]:
@@ -288,7 +301,7 @@ class InstanceDetailView(ObjectDetailView):
         inst = self.get_object()
         context.update(
             instance=inst,
-            events=inst.events.select_related("actor", "target"),
+            events=_with_data_rows(inst, inst.events.select_related("actor", "target")),
             tasks=inst.tasks.select_related("assignee").order_by("created_at", "seq", "id"),
             data_rows=_data_rows(inst.data),
             can_withdraw=inst.status == InstanceStatus.RUNNING and inst.starter_id == self.request.user.pk,
