@@ -102,7 +102,8 @@ def test_result_breakdown_explains_the_total(computed, admin_api, django_assert_
     assert (info["name"], info["weight"], info["score"]) == ("信息化收入", "0.60", "75.5000")
     assert info["atomics"][0] == {
         "atomic": computed["atomics"][0].pk, "name": "专线本月收入", "metric": "private_line_revenue",
-        "value": "90000.0000", "interval": "(80000, 90000]", "score": "65.00", "weight": "0.70",
+        "value": "90000.0000", "interval": "(80000, 90000]", "explanation": "(80000, 90000]",
+        "score": "65.00", "weight": "0.70",
         "contribution": "45.5000", "status": "ok",
     }
     assert ec["contribution"] == "0.000000"

@@ -2,17 +2,19 @@
 result and detail row equal, the missing-data report equal. Boundary values: bounds hit exactly on
 open and closed ends (R-ASM-1), descending intervals, completion rates exactly on a bound and
 rounded to 6 decimals, a zero target, values outside the declared domain, missing values under
-both policies, an atomic indicator used by two indicators, ties in the ranking."""
+both policies, an atomic indicator used by two indicators, ties in the ranking; completion rates
+with floor and cap (保底/封顶) below, on and above both limits."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal as D
 
 import pytest
 from django.db import connection
 
 from kam.assessment import services
-from kam.assessment.models import AssessmentRun, MissingPolicy, Result, ScoreDetail, ScoringMode
+from kam.assessment.models import AssessmentRun, Metric, MissingPolicy, Result, ScoreDetail, ScoringMode
 
 from .conftest import CONFIG_DAY, MONTH, at
 
@@ -111,3 +113,71 @@ def test_sql_engine_and_kernel_write_the_same_rows(month):
 def test_kernel_engine_is_used_off_postgresql():
     assert services.scoring_engine() == (services.ENGINE_SQL if connection.vendor == "postgresql"
                                          else services.ENGINE_KERNEL)
+
+
+@pytest.fixture
+def rate_month(month):
+    """The month above plus two completion rates with floor and cap (保底/封顶) on revenue ÷ target:
+    full score 100, floor 80, cap 100 (sub exactly on the floor at 80%, me exactly on the cap at
+    100%, other 83.333333 → 83.33, dept far above the cap) and full score 90, floor 75, cap 90
+    (sub 72 raised to the floor, other 74.9999997 raised to the floor, me exactly on the cap); and
+    two deductions (扣分): visits × 2.5 from 100, at least 75 (10 visits exactly on the minimum,
+    9.9999 → 75.00025 rounded), new EC × 30 from 100, at least 50 (2 → held at 50)."""
+    config = month
+    i_info, i_ec = config["indicators"]
+    rev, visits, new_ec = config["metrics"]
+    with at(CONFIG_DAY):
+        target = Metric.objects.get(code="revenue_target")
+        a_full = services.atomic_indicator_create(
+            name="完成率保底封顶", metric=rev, mode=ScoringMode.RATE, target_metric=target,
+            full_score="100", score_floor="80", score_cap="100")
+        a_ninety = services.atomic_indicator_create(
+            name="完成率满分90", metric=rev, mode=ScoringMode.RATE, target_metric=target,
+            missing_policy=MissingPolicy.BLOCK, full_score="90", score_floor="75", score_cap="90")
+        i_rate = services.indicator_create(name="保底封顶", components=[
+            {"atomic": a_full, "weight": "0.6"}, {"atomic": a_ninety, "weight": "0.4"}])
+        d_visits = services.atomic_indicator_create(
+            name="拜访扣分", metric=visits, mode=ScoringMode.DEDUCTION, full_score="100", deduction_per_unit="2.5",
+            score_floor="75")
+        d_ec = services.atomic_indicator_create(
+            name="新增EC扣分", metric=new_ec, mode=ScoringMode.DEDUCTION, missing_policy=MissingPolicy.BLOCK,
+            full_score="100", deduction_per_unit="30", score_floor="50")
+        i_ded = services.indicator_create(name="扣分项", components=[
+            {"atomic": d_visits, "weight": "0.5"}, {"atomic": d_ec, "weight": "0.5"}])
+        services.template_update(template=config["template"], components=[
+            {"indicator": i_info, "weight": "0.2"}, {"indicator": i_ec, "weight": "0.2"},
+            {"indicator": i_rate, "weight": "0.3"}, {"indicator": i_ded, "weight": "0.3"}])
+    return config
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL engine runs on PostgreSQL")
+def test_sql_engine_and_kernel_agree_on_floor_and_cap_and_deductions(rate_month):
+    kernel_run = _compute(services.ENGINE_KERNEL)
+    kernel_rows = _rows()
+    sql_run = _compute(services.ENGINE_SQL)
+    sql_rows = _rows()
+    assert sql_rows[0] == kernel_rows[0]
+    assert sql_rows[1] == kernel_rows[1]
+    assert sql_run.report == kernel_run.report
+    world = rate_month["world"]
+    got = {(d[0], d[7]): (d[11], d[12], d[13], d[16]) for d in sql_rows[1]}  # position, text, score, status
+
+    def cell(name, atomic):
+        return got[(world.user(name).pk, atomic)]
+
+    assert cell("sub", "完成率保底封顶") == (None, "[80, 100]", 80, "ok")
+    assert cell("me", "完成率保底封顶") == (None, "[80, 100]", 100, "ok")
+    assert cell("other", "完成率保底封顶")[2:] == (D("83.33"), "ok")
+    assert cell("dept", "完成率保底封顶")[2:] == (100, "cap")
+    assert cell("sub", "完成率满分90")[2:] == (75, "floor")
+    assert cell("other", "完成率满分90")[2:] == (75, "floor")
+    assert cell("me", "完成率满分90")[2:] == (90, "ok")
+    assert cell("peer", "完成率满分90")[2:] == (0, "no_target")
+    assert cell("me", "拜访扣分") == (None, "100 − 2.5 × 10", 75, "deducted")  # exactly on the minimum
+    assert cell("peer", "拜访扣分")[1:] == ("100 − 2.5 × 9.9999", 75, "deducted")  # 75.00025 → 75.00
+    assert cell("dept", "拜访扣分")[1:] == ("", 0, "missing")
+    assert cell("me", "新增EC扣分")[1:] == ("100 − 30 × 2", 50, "minimum")
+    assert cell("other", "新增EC扣分")[2:] == (70, "deducted")
+    results = {r[1]: r[7] for r in sql_rows[0]}
+    assert results[world.user("peer").pk] == "blocked"  # no target under the block policy
+    assert results[world.user("sub").pk] == "scored"  # the floor never holds a result

@@ -201,19 +201,29 @@ class IntervalSerializer(serializers.ModelSerializer):
 
 
 class AtomicIndicatorSerializer(serializers.ModelSerializer):
-    intervals = IntervalSerializer(many=True, help_text=_("Ascending or descending; covering every value."))
+    intervals = IntervalSerializer(many=True, required=False,
+                                   help_text=_("Ascending or descending; covering every value. Not used for a "
+                                               "completion rate with floor and cap or a deduction."))
     metric = ScopedPrimaryKeyRelatedField(queryset=Metric.objects.all())
     target_metric = ScopedPrimaryKeyRelatedField(queryset=Metric.objects.all(), allow_null=True, required=False)
     domain_lower = NumberText(allow_null=True, required=False)
     domain_upper = NumberText(allow_null=True, required=False)
+    full_score = NumberText(required=False, help_text=_("Completion rate with floor and cap: the score at a "
+                                                        "completion rate of 100% (0–100]."))
+    score_floor = NumberText(required=False, help_text=_("Completion rate with floor and cap: the lowest score "
+                                                         "(保底), 0–200."))
+    score_cap = NumberText(required=False, help_text=_("Completion rate with floor and cap: the highest score "
+                                                       "(封顶), floor–200."))
+    deduction_per_unit = NumberText(required=False, help_text=_("Deduction: the points deducted per unit of the "
+                                                                "value (0–100]; the floor is the lowest score."))
     descending = serializers.BooleanField(read_only=True, help_text=_("Intervals listed from the highest values "
                                                                       "down (derived from the intervals)."))
 
     class Meta:
         model = AtomicIndicator
         fields = ["id", "name", "metric", "mode", "target_metric", "missing_policy", "domain_lower",
-                  "domain_lower_closed", "domain_upper", "domain_upper_closed", "descending", "intervals",
-                  "description", "enabled"]
+                  "domain_lower_closed", "domain_upper", "domain_upper_closed", "full_score", "score_floor",
+                  "score_cap", "deduction_per_unit", "descending", "intervals", "description", "enabled"]
 
 
 def _atomic_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -444,12 +454,15 @@ class ScoreDetailSerializer(serializers.ModelSerializer):
     period = serializers.CharField(source="result.period", read_only=True)
     subject = serializers.IntegerField(source="result.subject_id", read_only=True)
     subject_name = serializers.CharField(source="result.subject_label", read_only=True)
+    explanation = serializers.CharField(read_only=True, help_text=_(
+        "How the score came about: the interval hit, or the completion rate and floor (保底) or cap (封顶)."))
 
     class Meta:
         model = ScoreDetail
         fields = ["id", "result", "period", "subject", "subject_name", "indicator", "indicator_name",
                   "indicator_weight", "indicator_score", "atomic", "atomic_name", "metric_code", "value", "measure",
-                  "interval_position", "interval_text", "score", "weight", "contribution", "status"]
+                  "interval_position", "interval_text", "explanation", "score", "weight", "contribution",
+                  "status"]
 
 
 class BreakdownAtomicSerializer(serializers.Serializer):
@@ -458,6 +471,7 @@ class BreakdownAtomicSerializer(serializers.Serializer):
     metric = serializers.CharField()
     value = serializers.CharField(allow_null=True)
     interval = serializers.CharField()
+    explanation = serializers.CharField()
     score = serializers.CharField()
     weight = serializers.CharField()
     contribution = serializers.CharField()
@@ -497,6 +511,7 @@ class ResultSerializer(serializers.ModelSerializer):
             group["atomics"].append({
                 "atomic": d.atomic_id, "name": d.atomic_name, "metric": d.metric_code,
                 "value": None if d.value is None else str(d.value), "interval": d.interval_text,
+                "explanation": d.explanation,
                 "score": str(d.score), "weight": str(d.weight), "contribution": str(d.contribution),
                 "status": d.status,
             })

@@ -89,7 +89,7 @@ class ScoreDetailExportSpec(ExportSpec):
         Text("atomic_name", _("Atomic indicator")),
         Text("metric_code", _("Metric")),
         Number("value", _("Value"), places=4),
-        Text("interval_text", _("Interval hit")),
+        Text("interval_text", _("Interval hit"), source=lambda d: d.explanation),
         Number("score", _("Score")),
         Number("weight", _("Weight")),
         Number("contribution", _("Contribution"), places=4),

@@ -43,7 +43,22 @@ class AtomicIndicatorForm(ServiceModelForm):
     class Meta:
         model = AtomicIndicator
         fields = ["name", "metric", "mode", "target_metric", "missing_policy", "domain_lower", "domain_lower_closed",
-                  "domain_upper", "domain_upper_closed", "description", "enabled"]
+                  "domain_upper", "domain_upper_closed", "full_score", "score_floor", "score_cap",
+                  "deduction_per_unit", "description", "enabled"]
+
+    RATE_FIELDS = ("full_score", "score_floor", "score_cap", "deduction_per_unit")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.RATE_FIELDS:  # only a completion rate with floor and cap and a deduction use them
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in self.RATE_FIELDS:
+            if data.get(name) is None and name not in self.errors:
+                data[name] = AtomicIndicator._meta.get_field(name).default
+        return data
 
 
 class IntervalRowForm(BootstrapMixin, forms.Form):

@@ -12,6 +12,11 @@ Rules implemented (REQUIREMENTS §7):
   and no overlap; they are listed ascending or descending; each score is 0–100 with at most 2
   decimals; the first or the last interval (as listed) scores 100.
 - R-ASM-2 weights: each in (0, 1] with at most 2 decimals, summing to exactly 1.
+- Completion rate with floor and cap (保底/封顶, REQUIREMENTS §7 "Beyond the seeds"): score =
+  value ÷ target × 100 (the rate, 6 decimals half-up as in attainment mode) × full score ÷ 100,
+  raised to the floor or limited to the cap, rounded half-up to 2 decimals (:func:`rate_score`).
+- Deductions (扣分): full score − points per unit × value, never below a minimum
+  (:func:`deduction_score`).
 - R-ASM-6 composition: indicator score = Σ atomic score × weight; template score = Σ indicator
   score × weight; total = template score + bonus + adjustment.
 
@@ -38,6 +43,12 @@ POS_INF = Decimal("Infinity")
 # Scoring modes of an atomic indicator.
 MODE_INTERVAL = "interval"
 MODE_ATTAINMENT = "attainment"  # intervals apply to value ÷ target × 100 (a percentage)
+MODE_RATE = "rate"  # score = completion rate × full score ÷ 100, held between a floor and a cap (保底/封顶)
+MODE_DEDUCTION = "deduction"  # score = full score − points per unit × value, never below a minimum (扣分)
+
+# Limits of the completion-rate-with-floor-and-cap mode (decision 0020).
+RATE_FULL_MAX = HUNDRED
+RATE_CAP_MAX = Decimal(200)
 
 # Missing-value policies.
 MISSING_ZERO = "zero"  # the atomic indicator scores 0
@@ -48,6 +59,12 @@ ST_OK = "ok"
 ST_MISSING = "missing"  # no value for the subject and month
 ST_NO_TARGET = "no_target"  # attainment mode without a (non-zero) target
 ST_OUT_OF_DOMAIN = "out_of_domain"  # the value lies in no interval (outside the declared domain)
+ST_FLOOR = "floor"  # rate mode: the score was raised to the floor (保底)
+ST_CAP = "cap"  # rate mode: the score was limited to the cap (封顶)
+ST_DEDUCTED = "deducted"  # deduction mode: full score minus the points deducted
+ST_MINIMUM = "minimum"  # deduction mode: held at the minimum score
+# Statuses that hold the subject's result under the "block" policy (floor and cap are scores).
+HOLDING_STATUSES = (ST_MISSING, ST_NO_TARGET, ST_OUT_OF_DOMAIN)
 
 
 @dataclass(frozen=True)
@@ -318,6 +335,91 @@ def attainment(value: Decimal, target: Decimal | None) -> Decimal | None:
     return (value * HUNDRED / target).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
+# --- completion rate with floor and cap (保底/封顶) ------------------------------------------------------
+
+
+def validate_rate(full_score: Any, floor: Any, cap: Any) -> list[Problem]:
+    """Problems of a floor-and-cap rule: the full score in (0, 100], floor and cap in [0, 200],
+    floor ≤ cap, each with at most 2 decimals. Positions: 1 full score, 2 floor, 3 cap."""
+    problems: list[Problem] = []
+    parsed: list[Decimal | None] = []
+    for pos, (name, raw) in enumerate((("full_score", full_score), ("floor", floor), ("cap", cap)), 1):
+        d = to_decimal(raw)
+        parsed.append(d)
+        if d is None:
+            problems.append(Problem("rate_not_number", pos, {"field": name, "value": str(raw)}))
+        elif not has_at_most_2_decimals(d):
+            problems.append(Problem("rate_decimals", pos, {"field": name, "value": fmt(d)}))
+        elif name == "full_score" and (d <= ZERO or d > RATE_FULL_MAX):
+            problems.append(Problem("rate_full_range", pos, {"field": name, "value": fmt(d)}))
+        elif name != "full_score" and (d < ZERO or d > RATE_CAP_MAX):
+            problems.append(Problem("rate_bound_range", pos, {"field": name, "value": fmt(d)}))
+    full, lo, hi = parsed
+    if not problems and lo is not None and hi is not None and lo > hi:
+        problems.append(Problem("rate_floor_above_cap", 2, {"field": "floor", "floor": fmt(lo), "cap": fmt(hi)}))
+    return problems
+
+
+def rate_score(rate: Decimal, full_score: Decimal, floor: Decimal, cap: Decimal) -> tuple[Decimal, str]:
+    """Score of a completion rate (percent): rate × full score ÷ 100, raised to ``floor`` when
+    below it (保底) and limited to ``cap`` when above it (封顶), rounded half-up to 2 decimals.
+    Returns the score and the status (:data:`ST_FLOOR`, :data:`ST_CAP` or :data:`ST_OK`); a
+    score exactly on the floor or the cap is ``ST_OK``."""
+    raw = rate * full_score / HUNDRED
+    if raw < floor:
+        return floor, ST_FLOOR
+    if raw > cap:
+        return cap, ST_CAP
+    return round2(raw), ST_OK
+
+
+def rate_text(floor: Decimal, cap: Decimal) -> str:
+    """The range a rate score is held in, e.g. ``[60, 120]`` (shown as the "interval hit")."""
+    return f"[{fmt(floor)}, {fmt(cap)}]"
+
+
+# --- deductions (扣分) -------------------------------------------------------------------------------------
+
+
+def validate_deduction(full_score: Any, per_unit: Any, minimum: Any) -> list[Problem]:
+    """Problems of a deduction rule: full score in (0, 100], points per unit in (0, 100], minimum
+    in [0, full score], each with at most 2 decimals. Positions: 1 full score, 2 per unit, 3 minimum."""
+    problems: list[Problem] = []
+    parsed: list[Decimal | None] = []
+    for pos, (name, raw) in enumerate((("full_score", full_score), ("per_unit", per_unit), ("minimum", minimum)), 1):
+        d = to_decimal(raw)
+        parsed.append(d)
+        if d is None:
+            problems.append(Problem("rate_not_number", pos, {"field": name, "value": str(raw)}))
+        elif not has_at_most_2_decimals(d):
+            problems.append(Problem("rate_decimals", pos, {"field": name, "value": fmt(d)}))
+        elif name != "minimum" and (d <= ZERO or d > HUNDRED):
+            problems.append(Problem("rate_full_range", pos, {"field": name, "value": fmt(d)}))
+        elif name == "minimum" and d < ZERO:
+            problems.append(Problem("rate_bound_range", pos, {"field": name, "value": fmt(d)}))
+    full, _per, low = parsed
+    if not problems and full is not None and low is not None and low > full:
+        problems.append(Problem("minimum_above_full", 3, {"field": "minimum", "minimum": fmt(low),
+                                                          "full": fmt(full)}))
+    return problems
+
+
+def deduction_score(value: Decimal, full_score: Decimal, per_unit: Decimal, minimum: Decimal
+                    ) -> tuple[Decimal, str]:
+    """Full score − points per unit × value, never below ``minimum`` and never above the full
+    score (a negative value deducts nothing), rounded half-up to 2 decimals. Returns the score and
+    :data:`ST_DEDUCTED` or :data:`ST_MINIMUM` (the minimum applied)."""
+    raw = full_score - per_unit * value
+    if raw < minimum:
+        return minimum, ST_MINIMUM
+    return round2(min(raw, full_score)), ST_DEDUCTED
+
+
+def deduction_text(full_score: Decimal, per_unit: Decimal, value: Decimal) -> str:
+    """The deduction as a formula, e.g. ``100 − 5 × 3``."""
+    return f"{fmt(full_score)} − {fmt(per_unit)} × {fmt(value)}"
+
+
 # --- weights (R-ASM-2) --------------------------------------------------------------------------
 
 
@@ -369,6 +471,12 @@ class AtomicSpec:
     intervals: tuple[Interval, ...]
     mode: str = MODE_INTERVAL
     missing: str = MISSING_ZERO
+    # MODE_RATE only: score = rate × full_score ÷ 100 held in [floor, cap].
+    full_score: Decimal = HUNDRED
+    floor: Decimal = ZERO
+    cap: Decimal = HUNDRED
+    # MODE_DEDUCTION only: score = full_score − per_unit × value, at least floor.
+    per_unit: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -448,7 +556,10 @@ def score_batch(template: TemplateSpec, atomics: dict[Any, AtomicSpec], subjects
             c_text: list = [""] * n
             c_score: list = [ZERO] * n
             c_status: list = [ST_OK] * n
-            attain = spec.mode == MODE_ATTAINMENT
+            rate_mode = spec.mode == MODE_RATE
+            deduct = spec.mode == MODE_DEDUCTION
+            attain = spec.mode == MODE_ATTAINMENT or rate_mode
+            clamp_text = rate_text(spec.floor, spec.cap) if rate_mode else ""
             block = spec.missing == MISSING_BLOCK
             for i in range(n):
                 v = vals[i]
@@ -464,6 +575,14 @@ def score_batch(template: TemplateSpec, atomics: dict[Any, AtomicSpec], subjects
                         blocked[i] = True
                     continue
                 c_measure[i] = m
+                if deduct:
+                    c_score[i], c_status[i] = deduction_score(m, spec.full_score, spec.per_unit, spec.floor)
+                    c_text[i] = deduction_text(spec.full_score, spec.per_unit, m)
+                    continue
+                if rate_mode:
+                    c_score[i], c_status[i] = rate_score(m, spec.full_score, spec.floor, spec.cap)
+                    c_text[i] = clamp_text
+                    continue
                 k = table.lookup(m)
                 if k is None:
                     c_status[i] = ST_OUT_OF_DOMAIN

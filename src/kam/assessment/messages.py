@@ -79,3 +79,26 @@ def weight_message(p: Problem, what: str) -> str:
         return _("The weights add up to %(sum)s; they must add up to exactly 1 (a single %(what)s has weight "
                  "1).") % {"sum": pr["sum"], "what": what}
     return p.code  # pragma: no cover
+
+
+def rate_message(p: Problem) -> str:
+    """A problem of a completion rate with floor and cap (保底/封顶)."""
+    pr = p.params
+    label = {"full_score": _("Full score"), "floor": _("Floor"), "cap": _("Cap"), "per_unit": _("Points per unit"),
+             "minimum": _("Minimum score")}.get(pr.get("field"), "")
+    if p.code == "rate_not_number":
+        return _("%(field)s: “%(value)s” is not a number.") % {"field": label, "value": pr["value"]}
+    if p.code == "rate_decimals":
+        return _("%(field)s: %(value)s has more than 2 decimals.") % {"field": label, "value": pr["value"]}
+    if p.code == "rate_full_range":
+        return _("%(field)s: %(value)s must be above 0 and at most 100.") % {"field": label, "value": pr["value"]}
+    if p.code == "rate_bound_range":
+        if pr.get("field") == "minimum":
+            return _("%(field)s: %(value)s must not be below 0.") % {"field": label, "value": pr["value"]}
+        return _("%(field)s: %(value)s must be between 0 and 200.") % {"field": label, "value": pr["value"]}
+    if p.code == "rate_floor_above_cap":
+        return _("Floor: %(floor)s is above the cap %(cap)s.") % {"floor": pr["floor"], "cap": pr["cap"]}
+    if p.code == "minimum_above_full":
+        return _("Minimum score: %(minimum)s is above the full score %(full)s.") % {
+            "minimum": pr["minimum"], "full": pr["full"]}
+    return p.code

@@ -48,6 +48,8 @@ class MetricSource(models.TextChoices):
 class ScoringMode(models.TextChoices):
     INTERVAL = "interval", _("Score intervals on the value")
     ATTAINMENT = "attainment", _("Score intervals on the completion rate (value ÷ target, %)")
+    RATE = "rate", _("Completion rate × full score, with floor and cap")
+    DEDUCTION = "deduction", _("Deduction: full score minus points per unit of the value")
 
 
 class MissingPolicy(models.TextChoices):
@@ -155,6 +157,20 @@ class AtomicIndicator(models.Model):
     domain_upper = models.DecimalField(_("highest possible value"), max_digits=20, decimal_places=2,
                                        null=True, blank=True, help_text=_("Empty: no upper limit."))
     domain_upper_closed = models.BooleanField(_("highest value included"), default=True)
+    full_score = models.DecimalField(
+        _("full score"), max_digits=5, decimal_places=2, default=100,
+        help_text=_("Completion rate with floor and cap: the score at a completion rate of 100%."))
+    score_floor = models.DecimalField(
+        _("floor"), max_digits=5, decimal_places=2, default=0,
+        help_text=_("Completion rate with floor and cap: the lowest score (保底)."))
+    score_cap = models.DecimalField(
+        _("cap"), max_digits=5, decimal_places=2, default=100,
+        help_text=_("Completion rate with floor and cap: the highest score (封顶); up to 200 allows "
+                    "scoring above 100 for over-achievement."))
+    deduction_per_unit = models.DecimalField(
+        _("points per unit"), max_digits=5, decimal_places=2, default=0,
+        help_text=_("Deduction: the points deducted per unit of the value (e.g. 5 per complaint); the floor is "
+                    "the lowest score."))
     description = models.CharField(_("description"), max_length=200, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -441,6 +457,28 @@ class ScoreDetail(models.Model):
         ordering = ["result", "position"]
         verbose_name = _("score detail")
         verbose_name_plural = _("score details")
+
+    @property
+    def explanation(self) -> str:
+        """How the score came about, for the scorecard: the interval hit, or for a completion
+        rate with floor and cap the rate and whether the floor (保底) or the cap (封顶) applied."""
+        from .kernel import fmt
+
+        rate = "" if self.measure is None else fmt(self.measure)
+        if self.status == "floor":
+            return _("Floor: completion rate %(rate)s%%, score raised to %(score)s") % {
+                "rate": rate, "score": fmt(self.score)}
+        if self.status == "cap":
+            return _("Cap: completion rate %(rate)s%%, score limited to %(score)s") % {
+                "rate": rate, "score": fmt(self.score)}
+        if self.status == "deducted":
+            return _("Deduction: %(formula)s = %(score)s") % {"formula": self.interval_text, "score": fmt(self.score)}
+        if self.status == "minimum":
+            return _("Deduction: %(formula)s, held at the minimum %(score)s") % {
+                "formula": self.interval_text, "score": fmt(self.score)}
+        if self.interval_position is None and self.interval_text and self.measure is not None:
+            return _("Completion rate %(rate)s%% within %(range)s") % {"rate": rate, "range": self.interval_text}
+        return self.interval_text
 
 
 class Adjustment(SubjectFields):

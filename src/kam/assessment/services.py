@@ -27,7 +27,7 @@ from kam.org.permissions import has_perm
 
 from . import calendar as cal
 from . import kernel
-from .messages import interval_message, weight_message
+from .messages import interval_message, rate_message, weight_message
 from .models import (
     MODULE_CONFIG,
     MODULE_DATA,
@@ -408,7 +408,10 @@ def validate_intervals(rows: Sequence[dict[str, Any]], domain: kernel.Interval =
 
 
 _ATOMIC_FIELDS = ("name", "metric", "mode", "target_metric", "missing_policy", "domain_lower",
-                  "domain_lower_closed", "domain_upper", "domain_upper_closed", "description", "enabled")
+                  "domain_lower_closed", "domain_upper", "domain_upper_closed", "full_score", "score_floor",
+                  "score_cap", "deduction_per_unit", "description", "enabled")
+_RATE_FIELDS = ("full_score", "score_floor", "score_cap")  # in the order of kernel.validate_rate's positions
+_DEDUCTION_FIELDS = ("full_score", "deduction_per_unit", "score_floor")  # kernel.validate_deduction's positions
 
 
 def _atomic_save(atomic: AtomicIndicator, fields: dict[str, Any], intervals: Sequence[dict[str, Any]] | None
@@ -417,10 +420,14 @@ def _atomic_save(atomic: AtomicIndicator, fields: dict[str, Any], intervals: Seq
         if key not in _ATOMIC_FIELDS:
             raise ValidationError({key: _("Unknown field.")})
         setattr(atomic, key, value)
-    if atomic.mode == ScoringMode.ATTAINMENT and atomic.target_metric_id is None:
+    if atomic.mode in (ScoringMode.ATTAINMENT, ScoringMode.RATE) and atomic.target_metric_id is None:
         raise ValidationError({"target_metric": _("The completion rate needs the metric holding the targets.")})
-    if atomic.mode == ScoringMode.INTERVAL:
+    if atomic.mode in (ScoringMode.INTERVAL, ScoringMode.DEDUCTION):
         atomic.target_metric = None
+    if atomic.mode == ScoringMode.RATE:
+        return _atomic_save_rule(atomic, _RATE_FIELDS, kernel.validate_rate)
+    if atomic.mode == ScoringMode.DEDUCTION:
+        return _atomic_save_rule(atomic, _DEDUCTION_FIELDS, kernel.validate_deduction)
     for end in ("domain_lower", "domain_upper"):
         bound = getattr(atomic, end)
         if bound is not None and not kernel.has_at_most_2_decimals(Decimal(bound)):
@@ -442,8 +449,27 @@ def _atomic_save(atomic: AtomicIndicator, fields: dict[str, Any], intervals: Seq
     return atomic
 
 
+def _atomic_save_rule(atomic: AtomicIndicator, names: tuple[str, ...], validate: Any) -> AtomicIndicator:
+    """A completion rate with floor and cap (保底/封顶) or a deduction (扣分): a rule of three
+    numbers (``names``, checked by the kernel's ``validate``), no intervals, no domain."""
+    raw = [getattr(atomic, f) for f in names]
+    problems = validate(*(str(v) if isinstance(v, (int, Decimal)) else v for v in raw))
+    if problems:
+        errors: dict[str, list[str]] = defaultdict(list)
+        for p in problems:
+            errors[names[p.position - 1]].append(rate_message(p))
+        raise ValidationError(dict(errors))
+    for f, v in zip(names, raw, strict=True):
+        setattr(atomic, f, Decimal(str(v)).quantize(kernel.CENT))
+    atomic.domain_lower = atomic.domain_upper = None
+    atomic.full_clean()
+    atomic.save()
+    atomic.intervals.all().delete()
+    return atomic
+
+
 @transaction.atomic
-def atomic_indicator_create(*, user: Any | None = None, intervals: Sequence[dict[str, Any]], **fields: Any
+def atomic_indicator_create(*, user: Any | None = None, intervals: Sequence[dict[str, Any]] = (), **fields: Any
                             ) -> AtomicIndicator:
     """原子指标 with its score intervals, listed ascending or descending (R-ASM-1)."""
     _require(user, MODULE_CONFIG)
@@ -748,6 +774,10 @@ def build_config(period: str) -> dict[str, Any]:
                 "name": a.name, "metric_id": a.metric_id, "metric": a.metric.code, "mode": a.mode,
                 "target_metric_id": a.target_metric_id, "missing": a.missing_policy,
                 "intervals": intervals[aid],
+                **({"full_score": _dec(a.full_score), "floor": _dec(a.score_floor), "cap": _dec(a.score_cap)}
+                   if a.mode == ScoringMode.RATE else {}),
+                **({"full_score": _dec(a.full_score), "floor": _dec(a.score_floor),
+                    "per_unit": _dec(a.deduction_per_unit)} if a.mode == ScoringMode.DEDUCTION else {}),
             } for aid, a in atomics.items()
         },
         # [subject_type, subject_id, user_id, org_unit_id, label, template_id, assignment_id]
@@ -757,11 +787,24 @@ def build_config(period: str) -> dict[str, Any]:
 
 def _kernel_atomic(aid: str, spec: dict) -> kernel.AtomicSpec:
     ivs = tuple(kernel.make_interval(lo, lc, hi, hc, sc) for lo, lc, hi, hc, sc in spec["intervals"])
+    rate = {}
+    if spec["mode"] == ScoringMode.RATE:
+        rate = {"full_score": Decimal(spec["full_score"]), "floor": Decimal(spec["floor"]),
+                "cap": Decimal(spec["cap"])}
+    elif spec["mode"] == ScoringMode.DEDUCTION:
+        rate = {"full_score": Decimal(spec["full_score"]), "floor": Decimal(spec["floor"]),
+                "per_unit": Decimal(spec["per_unit"])}
     return kernel.AtomicSpec(
-        int(aid), ivs,
-        mode=kernel.MODE_ATTAINMENT if spec["mode"] == ScoringMode.ATTAINMENT else kernel.MODE_INTERVAL,
+        int(aid), ivs, mode=kernel_mode(spec["mode"]),
         missing=kernel.MISSING_BLOCK if spec["missing"] == MissingPolicy.BLOCK else kernel.MISSING_ZERO,
+        **rate,
     )
+
+
+def kernel_mode(mode: str) -> str:
+    """The kernel's scoring mode of an atomic indicator's ``mode``."""
+    return {ScoringMode.ATTAINMENT: kernel.MODE_ATTAINMENT, ScoringMode.RATE: kernel.MODE_RATE,
+            ScoringMode.DEDUCTION: kernel.MODE_DEDUCTION}.get(mode, kernel.MODE_INTERVAL)
 
 
 def _load_values(period: str, config: dict) -> dict[tuple[int, str, int], Decimal]:
@@ -833,7 +876,7 @@ def missing_report(period: str, config: dict | None = None, values: dict | None 
             spec = config["atomics"][str(aid)]
             lacking = [s for s in subs if (spec["metric_id"], s[0], s[1]) not in values]
             no_target = []
-            if spec["mode"] == ScoringMode.ATTAINMENT:
+            if spec["mode"] in (ScoringMode.ATTAINMENT, ScoringMode.RATE):
                 no_target = [s for s in subs if (spec["metric_id"], s[0], s[1]) in values
                              and not values.get((spec["target_metric_id"], s[0], s[1]))]
             if lacking or no_target:

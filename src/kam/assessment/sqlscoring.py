@@ -16,14 +16,19 @@ into three temporary tables (subjects, weighted components, intervals), then
 PostgreSQL's ``numeric`` is exact decimal arithmetic like :mod:`decimal`, so every stored number
 equals the kernel's; ``tests/assessment/test_sql_scoring.py`` runs both on the same data
 (bounds hit exactly, open/closed ends, descending intervals, completion rates, missing values
-under both policies, values outside the domain) and compares every row. The pure kernel stays
-the reference and the engine on other databases.
+under both policies, values outside the domain, completion rates with floor and cap hit below,
+on and above both limits) and compares every row. A completion rate with floor and cap (保底/封顶)
+is ``ROUND(LEAST(GREATEST(rate × full score ÷ 100, floor), cap), 2)``, as :func:`kernel.rate_score`;
+a deduction (扣分) the floor or ``ROUND(LEAST(full − per unit × value, full), 2)``, as
+:func:`kernel.deduction_score`.
+The pure kernel stays the reference and the engine on other databases.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -62,7 +67,8 @@ def _temp_tables(cursor, config: dict, gone_templates: set[int], result_table: s
     cursor.execute("CREATE TEMP TABLE asm_c (template_id bigint, indicator_id bigint, indicator_name text, "
                    "indicator_weight numeric, atomic_id bigint, atomic_name text, metric_id bigint, "
                    "target_metric_id bigint, metric_code text, attain boolean, block boolean, "
-                   "atomic_weight numeric, position int) ON COMMIT DROP")
+                   "atomic_weight numeric, position int, rate boolean, full_score numeric, floor numeric, cap numeric, "
+                   "clamp_text text, deduct boolean, per_unit numeric, deduct_text text) ON COMMIT DROP")
     cursor.execute("CREATE TEMP TABLE asm_i (atomic_id bigint, position int, bounds numrange, score numeric, "
                    "text text) ON COMMIT DROP")
     cursor.execute("CREATE TEMP TABLE asm_missing (template_id bigint, atomic_id bigint, status text, "
@@ -88,10 +94,19 @@ def _temp_tables(cursor, config: dict, gone_templates: set[int], result_table: s
                 for aid, aweight in ind["atomics"]:
                     a = config["atomics"][str(aid)]
                     position += 1
-                    attain |= a["mode"] == kernel.MODE_ATTAINMENT
+                    rate = a["mode"] == kernel.MODE_RATE
+                    a_attain = rate or a["mode"] == kernel.MODE_ATTAINMENT
+                    attain |= a_attain
+                    clamp = (kernel.rate_text(Decimal(a["floor"]), Decimal(a["cap"])) if rate else None)
+                    deduct = a["mode"] == kernel.MODE_DEDUCTION
+                    # The deduction's formula up to the value, e.g. "100 − 5 × " (kernel.deduction_text).
+                    deduct_text = (f"{kernel.fmt(Decimal(a['full_score']))} − {kernel.fmt(Decimal(a['per_unit']))} × "
+                                   if deduct else None)
                     copy.write_row((int(tid), int(iid), ind["name"], iweight, int(aid), a["name"], a["metric_id"],
-                                    a["target_metric_id"], a["metric"], a["mode"] == kernel.MODE_ATTAINMENT,
-                                    a["missing"] == kernel.MISSING_BLOCK, aweight, position))
+                                    a["target_metric_id"], a["metric"], a_attain,
+                                    a["missing"] == kernel.MISSING_BLOCK, aweight, position, rate,
+                                    a.get("full_score"), a.get("floor"), a.get("cap"), clamp, deduct,
+                                    a.get("per_unit"), deduct_text))
     with raw.copy("COPY asm_i FROM STDIN") as copy:
         for aid, a in config["atomics"].items():
             for pos, (lo, lc, hi, hc, sc) in enumerate(a["intervals"], 1):
@@ -110,17 +125,36 @@ SCORED_SQL = """
     base AS (
         SELECT s.rid, s.template_id, s.subject_id, s.label, s.ord, c.indicator_id, c.indicator_name,
                c.indicator_weight, c.atomic_id, c.atomic_name, c.metric_code, c.block, c.atomic_weight, c.position,
-               mv.value, {measure} AS measure
+               c.rate, c.full_score, c.floor, c.cap, c.clamp_text, c.deduct, c.per_unit, c.deduct_text, mv.value,
+               {measure} AS measure
         FROM asm_s s JOIN asm_c c ON c.template_id = s.template_id
         LEFT JOIN {value} mv ON mv.period = %(period)s AND mv.metric_id = c.metric_id
              AND mv.subject_type = s.subject_type AND mv.subject_id = s.subject_id
         {target_join}
+    ), hit AS (
+        SELECT base.*, iv.position AS iv_position,
+               CASE WHEN base.rate AND base.measure IS NOT NULL THEN base.clamp_text
+                    WHEN base.deduct AND base.value IS NOT NULL THEN base.deduct_text || trim_scale(base.value)::text
+                    ELSE COALESCE(iv.text, '') END AS iv_text,
+               CASE WHEN base.rate AND base.measure IS NOT NULL
+                    THEN ROUND(LEAST(GREATEST(base.raw_rate, base.floor), base.cap), 2)
+                    WHEN base.deduct AND base.value IS NOT NULL
+                    THEN CASE WHEN base.raw_deduct < base.floor THEN base.floor
+                              ELSE ROUND(LEAST(base.raw_deduct, base.full_score), 2) END
+                    ELSE COALESCE(iv.score, 0) END AS score
+        FROM (SELECT b.*, b.measure * b.full_score / 100 AS raw_rate, b.full_score - b.per_unit * b.value AS raw_deduct
+              FROM base b) base
+        LEFT JOIN asm_i iv ON iv.atomic_id = base.atomic_id AND iv.bounds @> base.measure
     ), scored AS MATERIALIZED (
-        SELECT base.*, iv.position AS iv_position, COALESCE(iv.text, '') AS iv_text, COALESCE(iv.score, 0) AS score,
-               COALESCE(iv.score, 0) * base.atomic_weight AS contribution,
-               CASE WHEN base.value IS NULL THEN 'missing' WHEN base.measure IS NULL THEN 'no_target'
-                    WHEN iv.position IS NULL THEN 'out_of_domain' ELSE 'ok' END AS status
-        FROM base LEFT JOIN asm_i iv ON iv.atomic_id = base.atomic_id AND iv.bounds @> base.measure
+        SELECT hit.*, hit.score * hit.atomic_weight AS contribution,
+               CASE WHEN hit.value IS NULL THEN 'missing' WHEN hit.measure IS NULL THEN 'no_target'
+                    WHEN hit.rate AND hit.raw_rate < hit.floor THEN 'floor'
+                    WHEN hit.rate AND hit.raw_rate > hit.cap THEN 'cap'
+                    WHEN hit.rate THEN 'ok'
+                    WHEN hit.deduct AND hit.raw_deduct < hit.floor THEN 'minimum'
+                    WHEN hit.deduct THEN 'deducted'
+                    WHEN hit.iv_position IS NULL THEN 'out_of_domain' ELSE 'ok' END AS status
+        FROM hit
     )"""
 MEASURE_PLAIN = "mv.value"
 MEASURE_ATTAIN = """CASE WHEN NOT c.attain THEN mv.value
@@ -157,7 +191,8 @@ def score_month(run: Any, config: dict, period: str, gone_templates: set[int]) -
                 WHERE status IN ('missing', 'no_target')
             )
             INSERT INTO asm_agg
-            SELECT rid, SUM(contribution * indicator_weight), bool_or(block AND status <> 'ok'),
+            SELECT rid, SUM(contribution * indicator_weight),
+                   bool_or(block AND status IN ('missing', 'no_target', 'out_of_domain')),
                    SUM((COALESCE(value, 0) + COALESCE(measure, 0)) * (subject_id %% 9973 + atomic_id * 31 + position))
             FROM scored GROUP BY rid""", {"period": period})
         # The results: template score, status, bonus points, adjustments, total and ranks at once.

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kam.core.tables import BooleanColumn, KamTable
 
-from .kernel import round2
+from .kernel import fmt, round2
 from .models import (
     Adjustment,
     AssessmentNote,
@@ -58,6 +58,13 @@ class AtomicIndicatorTable(KamTable):
         fields = ("name", "metric", "mode", "missing_policy", "intervals", "enabled")
 
     def render_intervals(self, record):
+        if record.mode == "rate":
+            return _("full score %(full)s, floor %(floor)s, cap %(cap)s") % {
+                "full": fmt(record.full_score), "floor": fmt(record.score_floor), "cap": fmt(record.score_cap)}
+        if record.mode == "deduction":
+            return _("full score %(full)s, −%(points)s per unit, at least %(floor)s") % {
+                "full": fmt(record.full_score), "points": fmt(record.deduction_per_unit),
+                "floor": fmt(record.score_floor)}
         return "；".join(f"{iv.text()}→{iv.score.normalize():f}" for iv in record.intervals.all())
 
 
@@ -143,6 +150,9 @@ class ScoreDetailTable(KamTable):
         model = ScoreDetail
         fields = ("period", "subject", "indicator_name", "atomic_name", "value", "interval_text", "score", "weight",
                   "contribution", "indicator_weight")
+
+    def render_interval_text(self, record):
+        return record.explanation
 
     def render_value(self, value):
         return f"{value.normalize():f}"

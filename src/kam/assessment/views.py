@@ -214,7 +214,7 @@ class AtomicIndicatorDetailView(ObjectDetailView):
     module = MODULE_CONFIG
     template_name = "assessment/atomic_detail.html"
     fields = ("name", "metric", "mode", "target_metric", "missing_policy", "domain_lower", "domain_upper",
-              "description", "enabled")
+              "full_score", "score_floor", "score_cap", "deduction_per_unit", "description", "enabled")
     list_url_name = "assessment:atomic_list"
     edit_url_name = "assessment:atomic_edit"
     delete_url_name = "assessment:atomic_delete"
@@ -263,7 +263,8 @@ class AtomicIndicatorEditView(FormsetEditView):
     form_class = AtomicIndicatorForm
     list_url_name = "assessment:atomic_list"
     success_url_name = "assessment:atomic_detail"
-    formset_title = gettext_lazy("Score intervals")
+    formset_title = gettext_lazy("Score intervals (not used for a completion rate with floor and cap "
+                                 "or a deduction)")
     rows_field = "intervals"
 
     def get_formset(self):

@@ -38,11 +38,10 @@ from .models import (
     MetricValue,
     MissingPolicy,
     Result,
-    ScoringMode,
     SubjectType,
     Template,
 )
-from .services import MANAGER_ROLE, _as_decimal, check_period
+from .services import MANAGER_ROLE, _as_decimal, check_period, kernel_mode
 
 SUBJECT_CAP = 5000  # subjects scored in one what-if
 
@@ -199,8 +198,10 @@ def what_if(*, user: Any | None, period: str, template: Template | None = None,
                            for iv in a.intervals.all()]
     specs = {pk: kernel.AtomicSpec(
         pk, tuple(intervals[pk]),
-        mode=kernel.MODE_ATTAINMENT if a.mode == ScoringMode.ATTAINMENT else kernel.MODE_INTERVAL,
+        mode=kernel_mode(a.mode),
         missing=kernel.MISSING_BLOCK if a.missing_policy == MissingPolicy.BLOCK else kernel.MISSING_ZERO,
+        full_score=Decimal(a.full_score), floor=Decimal(a.score_floor), cap=Decimal(a.score_cap),
+        per_unit=Decimal(a.deduction_per_unit),
     ) for pk, a in atomics.items()}
 
     # The month's values of these subjects, within the user's scope (one query per 2,000 subjects).
