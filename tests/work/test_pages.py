@@ -169,19 +169,27 @@ def test_task_by_filter_shows_skipped_and_deferred_customers(ww):
 
 @time_machine.travel(at(DAY, 8), tick=False)
 def test_task_from_an_imported_excel_list(ww):
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf)
-    ws = wb.add_worksheet()
-    ws.write_row(0, 0, ["大客户号", "客户名称"])
-    ws.write_row(1, 0, [ww.customers["me"].key_number, ""])
-    ws.write_row(2, 0, ["", "客户sub"])
-    ws.write_row(3, 0, [ww.customers["other"].key_number, ""])  # outside lead's scope: ignored
-    wb.close()
+    """R-IMP-1 on the task form: the list goes through the spec work.task_customers — a row outside
+    the scope refuses the whole file; the corrected file makes the task."""
+
+    def upload(rows):
+        buf = io.BytesIO()
+        wb = xlsxwriter.Workbook(buf)
+        ws = wb.add_worksheet()
+        ws.write_row(0, 0, ["大客户号", "客户名称"])
+        for i, row in enumerate(rows, start=1):
+            ws.write_row(i, 0, row)
+        wb.close()
+        return SimpleUploadedFile("名单.xlsx", buf.getvalue())
+
     c = login(ww["lead"])
-    upload = SimpleUploadedFile("名单.xlsx", buf.getvalue())
-    resp = c.post(reverse("work:task_create"), {
-        "name": "名单走访", "channel": "visit", "start_on": "2026-03-10", "due_on": "2026-03-12",
-        "dnd_policy": "skip", "customer_file": upload})
+    form = {"name": "名单走访", "channel": "visit", "start_on": "2026-03-10", "due_on": "2026-03-12",
+            "dnd_policy": "skip"}
+    rows = [[ww.customers["me"].key_number, ""], ["", "客户sub"], [ww.customers["other"].key_number, ""]]
+    resp = c.post(reverse("work:task_create"), {**form, "customer_file": upload(rows)})
+    assert resp.status_code == 200 and "第4行 大客户号: 不存在或不在您的数据范围内" in text(resp)
+    assert not Task.objects.exists()
+    resp = c.post(reverse("work:task_create"), {**form, "customer_file": upload(rows[:2])})
     assert resp.status_code == 302, text(resp)[:3000]
     task = Task.objects.get()
     assert sorted(WorkItem.objects.filter(task=task).values_list("customer__name", flat=True)) == ["客户me", "客户sub"]

@@ -37,15 +37,20 @@ class TaskSerializer(serializers.ModelSerializer):
         "Customer filter: industry, level, org_unit (id, with the units below), manager (user id), q (text)."))
     customers = serializers.ListField(child=serializers.IntegerField(), required=False, write_only=True,
                                       help_text=_("An explicit customer list (ids) instead of the filter."))
+    customer_file = serializers.FileField(required=False, write_only=True, help_text=_(
+        "An Excel customer list (the template of the import “work.task_customers”) instead of the filter; "
+        "multipart. On any row error nothing is saved and the errors name row and column."))
 
     class Meta:
         model = Task
-        fields = ["id", "name", "channel", "description", "start_on", "due_on", "dnd_policy", "criteria", "customers",
-                  "imported", "status", "generated_count", "skipped_count", "deferred_count", "no_manager_count",
-                  "message", "job_id", "org_unit", "created_by", "created_at", "generated_at"]
+        fields = ["id", "name", "channel", "description", "start_on", "due_on", "dnd_policy", "criteria",
+                  "customers", "customer_file", "imported", "status", "generated_count", "skipped_count",
+                  "deferred_count", "no_manager_count",
+                  "message", "job_id", "org_unit", "created_by", "created_at", "generated_at", "closed_at",
+                  "closed_by"]
         read_only_fields = ["imported", "status", "generated_count", "skipped_count", "deferred_count",
                             "no_manager_count", "message", "job_id", "org_unit", "created_by", "created_at",
-                            "generated_at"]
+                            "generated_at", "closed_at", "closed_by"]
 
 
 class TaskSkipSerializer(serializers.ModelSerializer):
@@ -57,20 +62,45 @@ class TaskSkipSerializer(serializers.ModelSerializer):
 
 
 class TaskViewSet(ScopedModelViewSet):
-    """任务管理: a campaign generating one work item per customer (R-WORK-3 for DND customers)."""
+    """任务管理: a campaign generating one work item per customer (R-WORK-3 for DND customers).
+    PATCH edits it (name and content always; work type, dates and DND choice before generation),
+    ``close`` closes it (its open work items are cancelled: 任务关闭), DELETE removes a task without
+    work items."""
 
     queryset = Task.objects.select_related("created_by")
     serializer_class = TaskSerializer
     filterset_class = TaskFilterSet
     module = "work_tasks"
-    http_method_names = ["get", "post", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def create_object(self, data: dict[str, Any]) -> Task:
         customers = data.pop("customers", None)
-        task = services.task_create(user=self.request.user, customer_ids=customers, **data)
+        upload = data.pop("customer_file", None)
+        task = services.task_create(user=self.request.user, customer_ids=customers,
+                                    customer_file=upload.read() if upload else None, **data)
         services.task_start_generation(user=self.request.user, task=task)
         task.refresh_from_db()
         return task
+
+    def update_object(self, instance: Task, data: dict[str, Any]) -> Task:
+        if {"criteria", "customers", "customer_file"} & set(data):
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"criteria": _("The customers of a task cannot change once it is made.")})
+        return services.task_update(user=self.request.user, task=instance, **data)
+
+    def delete_object(self, instance: Task) -> None:
+        services.task_delete(user=self.request.user, task=instance)
+
+    @extend_schema(request=None, responses=TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """关闭: the task ends; its open work items are cancelled with the reason 任务关闭."""
+        task = self.get_object()
+        with service_errors():
+            services.task_close(user=request.user, task=task)
+        task.refresh_from_db()
+        return Response(TaskSerializer(task, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses=TaskSerializer)
     @action(detail=True, methods=["post"])

@@ -7,11 +7,25 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kam.exchange.columns import Choice, Integer, Text
-from kam.exchange.specs import ExportSpec, register
+from kam.customers.models import Customer
+from kam.exchange.columns import CellError, Choice, ForeignKey, Integer, Text
+from kam.exchange.specs import ExportSpec, ImportSpec, RowContext, register
 
+from . import services
 from .filtersets import DndFilterSet, ExecutionFilterSet, TaskFilterSet, WorkItemFilterSet
-from .models import Branch, Channel, DoNotDisturb, Execution, Result, Source, State, Task, TaskStatus, WorkItem
+from .models import (
+    Branch,
+    Channel,
+    DoNotDisturb,
+    Execution,
+    Result,
+    Source,
+    State,
+    Task,
+    TaskStatus,
+    TaskTarget,
+    WorkItem,
+)
 
 
 def _local(path: str):
@@ -120,3 +134,67 @@ class DndSpec(ExportSpec):
 
     def get_queryset(self, user: Any):
         return self.base_queryset(user, "view").select_related("customer", "created_by").order_by(*self.ordering)
+
+
+class ScopedCustomer(ForeignKey):
+    """A customer of the importing user's data scope; anything else reads "does not exist or is
+    outside your data scope" (the user cannot tell which, by design)."""
+
+    def parse(self, raw: Any, ctx: Any = None) -> Any:
+        try:
+            return super().parse(raw, ctx)
+        except CellError:
+            raise CellError(_("does not exist or is outside your data scope")) from None
+
+
+@register
+class TaskCustomerSpec(ImportSpec):
+    """The customer list of a task (任务 › 导入客户名单): one customer a row, by key-customer number or
+    by full name. The task form runs this spec on the uploaded file (``services.task_import_customers``);
+    every row is checked first and nothing is saved on any error."""
+
+    code = "work.task_customers"
+    label = _("Task customer list")
+    model = TaskTarget
+    module = "work_tasks"
+    key = "customer"
+    ordering = ("task", "pk")
+    columns = (
+        ScopedCustomer("customer", _("Key-customer number"), model=Customer, key="key_number", width=20,
+                       help=_("a customer in your data scope; or leave empty and give the full name")),
+        ScopedCustomer("customer_by_name", _("Customer name"), model=Customer, key="name", width=30,
+                       source="customer", help=_("used when the key-customer number is empty")),
+        Text("task_name", _("Task"), source="task.name", importable=False, width=24),
+    )
+
+    def __init__(self, task: Task | None = None) -> None:
+        self.task = task
+
+    def base_queryset(self, user: Any, action: str = "view"):
+        """A task's list is seen and changed with its task (tasks carry the scope)."""
+        return TaskTarget.objects.filter(task__in=Task.objects.restrict(user, action).values("pk"))
+
+    def get_queryset(self, user: Any):
+        qs = self.base_queryset(user, "view").select_related("task", "customer")
+        if self.task is not None:
+            qs = qs.filter(task=self.task)
+        return qs.order_by(*self.ordering)
+
+    def find_existing(self, keys: set[str]) -> dict[str, Any]:
+        return {}  # every row adds a customer to the list; a customer listed twice is kept once
+
+    def check_rows(self, ctx: RowContext, rows: list[Any]) -> None:
+        for row in rows:
+            if row.errors:
+                continue
+            by_number, by_name = row.values.get("customer"), row.values.get("customer_by_name")
+            if by_number is None and by_name is None:
+                row.add_error("customer", _("enter the key-customer number or the customer name"))
+            elif by_number is not None and by_name is not None and by_number.pk != by_name.pk:
+                row.add_error("customer_by_name", _("names another customer than the key-customer number"))
+            elif self.task is None:
+                row.add_error(None, _("Import the customer list on the form of a new task."))
+
+    def create(self, ctx: RowContext, values: dict[str, Any]) -> TaskTarget:
+        customer = values.get("customer") or values.get("customer_by_name")
+        return services.task_target_add(user=ctx.user, task=self.task, customer=customer)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 
 from django import forms
@@ -113,8 +112,9 @@ class TaskForm(KamForm):
     manager = forms.CharField(label=_("Account manager (account)"), required=False)
     q = forms.CharField(label=_("Name or key-customer number contains"), required=False)
     customer_file = forms.FileField(label=_("Or import a customer list (Excel)"), required=False,
-                                    help_text=_("First sheet; a column “大客户号” (key-customer number) or "
-                                                "“客户名称” (customer name). The filter is then ignored."))
+                                    help_text=_("Fill in the template (columns 大客户号 or 客户名称, one customer a "
+                                                "row); the filter is then ignored. Every row is checked first: "
+                                                "on any error nothing is saved."))
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
@@ -142,37 +142,32 @@ class TaskForm(KamForm):
                 "org_unit": d["org_unit"].pk if d.get("org_unit") else None,
                 "manager": d["manager"].pk if d.get("manager") else None, "q": d.get("q") or ""}
 
-    def customer_ids(self) -> list[int] | None:
-        """The customers of the uploaded list (in the user's scope), or ``None`` without a file."""
+    def uploaded_list(self) -> bytes | None:
+        """The uploaded customer list (read by the import spec ``work.task_customers``), if any."""
         upload = self.cleaned_data.get("customer_file")
-        if not upload:
-            return None
-        from python_calamine import CalamineWorkbook
+        return upload.read() if upload else None
 
-        try:
-            rows = CalamineWorkbook.from_filelike(io.BytesIO(upload.read())).get_sheet_by_index(0).to_python()
-        except Exception as exc:  # noqa: BLE001 - any unreadable file
-            raise ValidationError({"customer_file": _("The file is not an Excel workbook.")}) from exc
-        if not rows:
-            raise ValidationError({"customer_file": _("The sheet is empty.")})
-        header = [str(c).strip() for c in rows[0]]
-        numbers, names = set(), set()
-        for key, target in (("大客户号", numbers), ("客户名称", names)):
-            if key in header:
-                col = header.index(key)
-                for r in rows[1:]:
-                    value = r[col] if col < len(r) else ""
-                    if isinstance(value, float) and value.is_integer():
-                        value = int(value)
-                    if str(value).strip():
-                        target.add(str(value).strip())
-        if not numbers and not names:
-            raise ValidationError({"customer_file": _("Found no column “大客户号” or “客户名称” with values.")})
-        qs = Customer.objects.restrict(self.user, "view")
-        ids = set(qs.filter(key_number__in=numbers).values_list("pk", flat=True)) if numbers else set()
-        if names:
-            ids |= set(qs.filter(name__in=names).values_list("pk", flat=True))
-        return sorted(ids)
+
+class TaskEditForm(KamForm):
+    """Edit a task: the fields that shaped the work items are locked once they are generated."""
+
+    name = forms.CharField(label=_("Task name"), max_length=200)
+    channel = forms.ChoiceField(label=_("Work type"), choices=Channel.choices)
+    start_on = forms.DateField(label=_("Start date"), widget=DateInput())
+    due_on = forms.DateField(label=_("Due date"), widget=DateInput())
+    dnd_policy = forms.ChoiceField(label=_("Do-not-disturb customers"), choices=DndPolicy.choices)
+    description = forms.CharField(label=_("Content"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                  max_length=2000)
+
+    def __init__(self, *args: Any, task: Any = None, locked: bool = False, **kwargs: Any) -> None:
+        from .services import TASK_GENERATION_FIELDS
+
+        kwargs.setdefault("initial", {name: getattr(task, name) for name in self.base_fields})
+        super().__init__(*args, **kwargs)
+        if locked:
+            for name in TASK_GENERATION_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Fixed: the work items have been generated.")
 
 
 class ExecuteForm(KamForm):

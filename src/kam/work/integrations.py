@@ -47,10 +47,10 @@ def appointment_entries(user: Any, until: dt.datetime) -> Iterator[TodoEntry]:
 
 
 def campaign_entries(user: Any, until: dt.datetime) -> Iterator[TodoEntry]:
-    """The start and due dates of the tasks the user made (campaign time points)."""
+    """The start and due dates of the tasks the user made (campaign time points); closed ones drop out."""
     today = timezone.localtime(until).date()
     rows = (Task.objects.filter(created_by_id=user.pk, due_on__gte=today - dt.timedelta(days=7))
-            .exclude(status=TaskStatus.FAILED).order_by("start_on", "pk")[:100])
+            .exclude(status__in=(TaskStatus.FAILED, TaskStatus.CLOSED)).order_by("start_on", "pk")[:100])
     for task in rows:
         url = reverse("work:task_detail", args=[task.pk])
         for key, day, label in (("start", task.start_on, _("Task starts: %(name)s")),

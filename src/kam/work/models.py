@@ -77,6 +77,10 @@ class TaskStatus(models.TextChoices):
     GENERATING = "generating", _("Generating")
     GENERATED = "generated", _("Generated")
     FAILED = "failed", _("Generation failed")
+    CLOSED = "closed", _("Closed")
+
+
+TASK_CLOSED_REASON = "任务关闭"  # the cancel reason of the open work items of a closed task (data, stored as is)
 
 
 class Task(models.Model):
@@ -104,6 +108,9 @@ class Task(models.Model):
                                    related_name="work_tasks")
     created_at = models.DateTimeField(_("created at"), default=clock.now)
     generated_at = models.DateTimeField(_("generated at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("closed by"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
 
     objects = RestrictedQuerySet.as_manager()
     kam_scope = ScopeSpec(module=TASK_MODULE, org="org_unit", owner="created_by")

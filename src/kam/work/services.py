@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -44,6 +44,7 @@ from .models import (
     BRANCH_RESULT,
     MODULE,
     SUB_RESULTS,
+    TASK_CLOSED_REASON,
     TASK_MODULE,
     Appointment,
     Branch,
@@ -277,8 +278,10 @@ def appointment_make(*, user: Any, item: WorkItem, at: dt.datetime, note: str = 
 @transaction.atomic
 def task_create(*, user: Any, name: str, start_on: dt.date, due_on: dt.date, channel: str = Channel.CALL,
                 description: str = "", dnd_policy: str = DndPolicy.DEFER, criteria: dict | None = None,
-                customer_ids: Iterable[int] | None = None) -> Task:
-    """任务: a campaign over customers chosen by ``criteria`` or an imported list (``customer_ids``)."""
+                customer_ids: Iterable[int] | None = None, customer_file: bytes | IO[bytes] | None = None) -> Task:
+    """任务: a campaign over customers chosen by ``criteria`` or a list — ``customer_ids``, or an Excel
+    ``customer_file`` read by the import spec ``work.task_customers`` (all rows valid or nothing saved:
+    :class:`TaskImportError` carries the row errors and the error report)."""
     _require(user, TASK_MODULE)
     if not (name or "").strip():
         raise ValidationError({"name": _("Enter the task name.")})
@@ -291,7 +294,8 @@ def task_create(*, user: Any, name: str, start_on: dt.date, due_on: dt.date, cha
     clean = {k: v for k, v in (criteria or {}).items() if k in selectors.CRITERIA_FIELDS and v not in (None, "")}
     task = Task.objects.create(name=name.strip(), channel=channel, description=description or "",
                                start_on=start_on, due_on=due_on, dnd_policy=dnd_policy, criteria=clean,
-                               imported=customer_ids is not None, org_unit_id=user.org_unit_id, created_by=user,
+                               imported=customer_ids is not None or customer_file is not None,
+                               org_unit_id=user.org_unit_id, created_by=user,
                                created_at=clock.now())
     if customer_ids is not None:
         ids = sorted(set(Customer.objects.restrict(user, "view").filter(pk__in=list(customer_ids))
@@ -300,7 +304,126 @@ def task_create(*, user: Any, name: str, start_on: dt.date, due_on: dt.date, cha
             raise ValidationError({"customers": _("None of the listed customers lies in your data scope.")})
         TaskTarget.objects.bulk_create([TaskTarget(task=task, customer_id=i) for i in ids], batch_size=5000)
     check_in_scope(user, task, "change")
+    if customer_file is not None:
+        task_import_customers(user=user, task=task, data=customer_file)
     return task
+
+
+class TaskImportError(ValidationError):
+    """The customer list of a task did not import: ``result`` holds the errors by row and column and
+    the error report workbook (``result.report``)."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        messages = [result.file_error] if result.file_error else [
+            (_("Row %(row)s %(column)s: %(message)s") if e["column"] else _("Row %(row)s: %(message)s")) % e
+            for e in result.errors]
+        super().__init__({"customer_file": messages})
+
+
+def task_target_add(*, user: Any, task: Task, customer: Customer) -> TaskTarget:
+    """Put one customer (of the user's scope) on a task's list while the task is not generated yet."""
+    check_in_scope(user, task, "change")
+    if task.status not in (TaskStatus.PENDING, TaskStatus.FAILED):
+        raise ValidationError({"customer": _("The customer list of a generated or closed task cannot change.")})
+    customer = _visible_customer(user, customer)
+    target, _created = TaskTarget.objects.get_or_create(task=task, customer=customer)
+    return target
+
+
+@transaction.atomic
+def task_import_customers(*, user: Any, task: Task, data: bytes | IO[bytes]) -> int:
+    """Import a task's customer list through the spec ``work.task_customers``: every row is checked
+    first; on any error nothing is saved and :class:`TaskImportError` is raised. Returns the number of
+    customers on the list."""
+    from kam.exchange.engine import run_import
+
+    from .exchange import TaskCustomerSpec
+
+    check_in_scope(user, task, "change")
+    result = run_import(TaskCustomerSpec(task=task), user=user, data=data)
+    if not result.ok:
+        raise TaskImportError(result)
+    if not task.imported:
+        Task.objects.filter(pk=task.pk).update(imported=True)
+        task.imported = True
+    return TaskTarget.objects.filter(task=task).count()
+
+
+# Fields that shape the generated work items: they may change only before generation.
+TASK_GENERATION_FIELDS = ("channel", "start_on", "due_on", "dnd_policy")
+
+
+@transaction.atomic
+def task_update(*, user: Any, task: Task, **changes: Any) -> Task:
+    """Edit a task: name and content at any time (the generated items keep their own copies), the
+    work type, dates and do-not-disturb choice only before generation. A closed task is final."""
+    check_in_scope(user, task, "change")
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    allowed = {"name", "description", *TASK_GENERATION_FIELDS}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
+    if task.status == TaskStatus.CLOSED:
+        raise ValidationError({"name": _("The task is closed and cannot be changed.")})
+    locked = task.status in (TaskStatus.GENERATED, TaskStatus.GENERATING)
+    for name, value in changes.items():
+        if name in TASK_GENERATION_FIELDS and locked and value != getattr(task, name):
+            raise ValidationError({name: _("The work items have been generated: this field can no longer change.")})
+    if "name" in changes:
+        if not (changes["name"] or "").strip():
+            raise ValidationError({"name": _("Enter the task name.")})
+        changes["name"] = changes["name"].strip()
+    if "description" in changes:
+        changes["description"] = changes["description"] or ""
+    if changes.get("channel", task.channel) not in Channel.values:
+        raise ValidationError({"channel": _("Choose the work type.")})
+    if changes.get("dnd_policy", task.dnd_policy) not in DndPolicy.values:
+        raise ValidationError({"dnd_policy": _("Choose what happens to customers in a do-not-disturb window.")})
+    start_on, due_on = changes.get("start_on", task.start_on), changes.get("due_on", task.due_on)
+    if start_on is None or due_on is None or due_on < start_on:
+        raise ValidationError({"due_on": _("The due date must not lie before the start date.")})
+    for name, value in changes.items():
+        setattr(task, name, value)
+    task.save()
+    check_in_scope(user, task, "change")
+    return task
+
+
+@transaction.atomic
+def task_close(*, user: Any, task: Task) -> int:
+    """关闭: the task ends; its open work items are cancelled with the reason "任务关闭" (recorded with
+    who and when). Returns the number of work items cancelled."""
+    check_in_scope(user, task, "change")
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if task.status == TaskStatus.CLOSED:
+        raise ValidationError({"status": _("The task is closed already.")})
+    if task.status == TaskStatus.GENERATING:
+        raise ValidationError({"status": _("The work items are being generated; close the task when that ends.")})
+    now = clock.now()
+    open_items = WorkItem.objects.filter(task=task, state=State.OPEN)
+    Appointment.objects.filter(work_item__in=open_items.values("pk"), done=False).update(done=True)
+    n = open_items.update(state=State.CANCELLED, cancel_reason=TASK_CLOSED_REASON, cancelled_by=user,
+                          completed_at=now)
+    task.status = TaskStatus.CLOSED
+    task.closed_at = now
+    task.closed_by = user
+    task.message = _("Closed: %(n)d open work items cancelled.") % {"n": n}
+    task.save()
+    return n
+
+
+@transaction.atomic
+def task_delete(*, user: Any, task: Task) -> None:
+    """Delete a task that has no work items yet (else it is to be closed)."""
+    check_in_scope(user, task, "change")
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if task.status == TaskStatus.GENERATING:
+        raise ValidationError({"status": _("The work items are being generated; the task cannot be deleted now.")})
+    if WorkItem.objects.filter(task=task).exists():
+        raise ValidationError({"status": _(
+            "The task has work items and cannot be deleted; close it instead (its open work items are cancelled).")})
+    task.delete()
 
 
 def _insert_select(model, fields: list[str], qs) -> int:
@@ -337,6 +460,8 @@ def task_generate(*, user: Any, task: Task) -> Task:
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.status == TaskStatus.GENERATED:
         raise ValidationError({"status": _("The work items of this task have been generated already.")})
+    if task.status == TaskStatus.CLOSED:
+        raise ValidationError({"status": _("The task is closed and cannot be changed.")})
     planned = max(_day_start(task.start_on), clock.now())
     due = _day_end(task.due_on)
     now = clock.now()

@@ -26,7 +26,16 @@ from kam.core.views import (
 
 from . import selectors, services
 from .filtersets import DndFilterSet, DoneWorkItemFilterSet, OpenWorkItemFilterSet, TaskFilterSet
-from .forms import AppointmentForm, CancelForm, DndForm, ExecuteForm, TaskForm, WorkItemForm, default_window
+from .forms import (
+    AppointmentForm,
+    CancelForm,
+    DndForm,
+    ExecuteForm,
+    TaskEditForm,
+    TaskForm,
+    WorkItemForm,
+    default_window,
+)
 from .models import Channel, DoNotDisturb, SkipOutcome, State, Task, TaskStatus, WorkItem
 from .tables import DndTable, DoneWorkItemTable, TaskTable, WorkItemTable
 
@@ -306,9 +315,14 @@ class TaskCreateView(ModuleViewMixin, TemplateView):
     action = "change"
     template_name = "work/task_form.html"
 
-    def show(self, form) -> HttpResponse:
-        return render(self.request, self.template_name, {"form": form, "title": _("New task"),
-                                                         "cancel_url": reverse("work:task_list")})
+    def show(self, form, error_report: bytes | None = None) -> HttpResponse:
+        import base64
+
+        report = base64.b64encode(error_report).decode() if error_report else ""
+        return render(self.request, self.template_name, {
+            "form": form, "title": _("New task"), "cancel_url": reverse("work:task_list"),
+            "template_url": reverse("exchange:template", args=["work.task_customers"]),
+            "error_report": report, "submit_label": _("Create and generate")})
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return self.show(TaskForm(user=request.user))
@@ -317,10 +331,13 @@ class TaskCreateView(ModuleViewMixin, TemplateView):
         form = TaskForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             try:
-                ids = form.customer_ids()
                 data = {k: form.cleaned_data[k] for k in ("name", "channel", "start_on", "due_on", "dnd_policy",
                                                           "description")}
-                task = services.task_create(user=request.user, criteria=form.criteria(), customer_ids=ids, **data)
+                task = services.task_create(user=request.user, criteria=form.criteria(),
+                                            customer_file=form.uploaded_list(), **data)
+            except services.TaskImportError as exc:
+                apply_service_error(form, exc)
+                return self.show(form, error_report=exc.result.report)
             except ValidationError as exc:
                 apply_service_error(form, exc)
             else:
@@ -340,8 +357,10 @@ class TaskCreateView(ModuleViewMixin, TemplateView):
 class TaskDetailView(ObjectDetailView):
     model = Task
     template_name = "work/task_detail.html"
-    select_related = ("created_by", "org_unit")
+    select_related = ("created_by", "org_unit", "closed_by")
     list_url_name = "work:task_list"
+    edit_url_name = "work:task_edit"
+    delete_url_name = "work:task_delete"
 
     def get_field_rows(self, obj) -> list[tuple[str, Any]]:
         t: Task = obj
@@ -354,7 +373,8 @@ class TaskDetailView(ObjectDetailView):
             (_("Customers deferred"), t.deferred_count), (_("Customers without a manager"), t.no_manager_count),
             (_("Created by"), t.created_by.name), (_("Created at"), t.created_at), (_("Content"), t.description),
             (_("Message"), t.message),
-        ]
+        ] + ([(_("Closed at"), t.closed_at), (_("Closed by"), t.closed_by.name if t.closed_by else "")]
+             if t.status == TaskStatus.CLOSED else [])
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -366,7 +386,11 @@ class TaskDetailView(ObjectDetailView):
             items_url=reverse("work:open_list") + "?" + urlencode({"task": task.pk}),
             done_url=reverse("work:done_list") + "?" + urlencode({"task": task.pk}),
             can_generate=context["can_change"] and task.status in (TaskStatus.PENDING, TaskStatus.FAILED),
+            can_close=context["can_change"] and task.status not in (TaskStatus.CLOSED, TaskStatus.GENERATING),
+            close_url=reverse("work:task_close", args=[task.pk]),
         )
+        if task.status == TaskStatus.CLOSED:
+            context["edit_url"] = ""
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -378,6 +402,67 @@ class TaskDetailView(ObjectDetailView):
         else:
             services.task_start_generation(user=request.user, task=task)
         return HttpResponseRedirect(request.path)
+
+
+class TaskEditView(ObjectMixin, TemplateView):
+    """Edit a task (name and content always; work type, dates and DND choice before generation)."""
+
+    model = Task
+    action = "change"
+    template_name = "work/task_form.html"
+
+    def form(self, task: Task, data=None) -> TaskEditForm:
+        locked = task.status in (TaskStatus.GENERATED, TaskStatus.GENERATING)
+        return TaskEditForm(data, task=task, locked=locked, user=self.request.user)
+
+    def show(self, task: Task, form) -> HttpResponse:
+        return render(self.request, self.template_name, {
+            "form": form, "title": _("Edit task: %(name)s") % {"name": task.name}, "object": task,
+            "cancel_url": reverse("work:task_detail", args=[task.pk]), "submit_label": _("Save")})
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        task = self.get_object()
+        return self.show(task, self.form(task))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        task = self.get_object()
+        form = self.form(task, request.POST)
+        if form.is_valid():
+            changes = {k: v for k, v in form.cleaned_data.items() if not form.fields[k].disabled}
+            try:
+                services.task_update(user=request.user, task=task, **changes)
+            except ValidationError as exc:
+                apply_service_error(form, exc)
+            else:
+                messages.success(request, _("The task has been saved."))
+                return HttpResponseRedirect(reverse("work:task_detail", args=[task.pk]))
+        return self.show(task, form)
+
+
+class TaskCloseView(ObjectMixin, TemplateView):
+    """关闭 (POST): the task ends and its open work items are cancelled ("任务关闭")."""
+
+    model = Task
+    action = "change"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        task = self.get_object()
+        try:
+            n = services.task_close(user=request.user, task=task)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, _("The task has been closed; %(n)d open work items were cancelled.") % {"n": n})
+        return HttpResponseRedirect(reverse("work:task_detail", args=[task.pk]))
+
+
+class TaskDeleteView(ObjectDeleteView):
+    model = Task
+    list_url_name = "work:task_list"
+
+    def delete(self, obj) -> None:
+        services.task_delete(user=self.request.user, task=obj)
 
 
 # --- 免打扰 ------------------------------------------------------------------------------------------
