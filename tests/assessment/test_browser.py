@@ -78,3 +78,26 @@ def test_scorecard_in_the_browser(config, page_as_admin):
     assert page.locator(".kam-total").inner_text() == "45.30"
     assert "(80000, 90000]" in page.locator(".kam-breakdown").inner_text()
     page.screenshot(path="/tmp/asm_scorecard.png", full_page=True)
+
+
+def test_veto_item_entered_on_the_template_page_vetoes_the_scorecard(config, page_as_admin):
+    """一票否决 (decision 0023): entered on the template page, shown on the template and the scorecard."""
+    page, base = page_as_admin
+    template, a_visits = config["template"], config["atomics"][1]
+    with at(dt.datetime(2026, 3, 10, 10, 0)):
+        page.goto(f"{base}/assessment/templates/{template.pk}/edit/")
+        page.select_option("#id_v-0-atomic", str(a_visits.pk))
+        page.fill("#id_v-0-threshold", "12")
+        page.click("button:has-text('保存')")
+        page.wait_for_url(f"**/assessment/templates/{template.pk}/")
+        assert "≥ 12" in page.locator(".kam-vetoes").inner_text()
+    services.metric_values_save(items=values_for(config["world"], ROWS))
+    with at(dt.date(2026, 4, 7)):
+        services.run_start(user=None, period=MONTH, background=False)
+    me = Result.objects.get(period=MONTH, subject_label="me")  # 12 visits: exactly on the threshold
+    client = Client()  # a new session: the one of March ended idle
+    client.force_login(User.objects.get(username="root"))
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}])
+    page.goto(f"{base}/assessment/results/{me.pk}/")
+    assert page.locator(".kam-total").inner_text() == "0.00"
+    assert "一票否决：客户拜访次数 = 12 ≥ 12，总分为0" in page.locator(".kam-veto").inner_text()

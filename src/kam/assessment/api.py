@@ -57,6 +57,7 @@ from .models import (
     SubjectType,
     Template,
     TemplateComponent,
+    VetoRule,
 )
 
 
@@ -283,8 +284,9 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
 
 def _components(data: dict[str, Any]) -> dict[str, Any]:
-    if "components" in data:
-        data["components"] = [dict(c) for c in data["components"]]
+    for rows in ("components", "vetoes"):
+        if rows in data:
+            data[rows] = [dict(c) for c in data[rows]]
     return data
 
 
@@ -317,15 +319,29 @@ class TemplateComponentSerializer(serializers.ModelSerializer):
         fields = ["indicator", "indicator_name", "weight"]
 
 
+class VetoRuleSerializer(serializers.ModelSerializer):
+    atomic = ScopedPrimaryKeyRelatedField(queryset=AtomicIndicator.objects.all())
+    atomic_name = serializers.CharField(source="atomic.name", read_only=True)
+    threshold = NumberText(help_text=_("Veto when the value is at least this."))
+    total = NumberText(required=False, help_text=_("The total when vetoed (0 when left out)."))
+
+    class Meta:
+        model = VetoRule
+        fields = ["atomic", "atomic_name", "threshold", "total"]
+
+
 class TemplateSerializer(serializers.ModelSerializer):
     components = TemplateComponentSerializer(many=True, help_text=_("Weights sum to exactly 1 (R-ASM-2)."))
+    vetoes = VetoRuleSerializer(many=True, required=False, help_text=_(
+        "Veto items (一票否决), outside the weights: an atomic indicator's value at least the threshold sets "
+        "the total."))
     warning = serializers.SerializerMethodField(help_text=_("R-ASM-3: the template's validity and the "
                                                             "computation day."))
 
     class Meta:
         model = Template
-        fields = ["id", "name", "subject_type", "valid_from", "valid_to", "components", "warning", "description",
-                  "enabled"]
+        fields = ["id", "name", "subject_type", "valid_from", "valid_to", "components", "vetoes", "warning",
+                  "description", "enabled"]
 
     def get_warning(self, obj: Template) -> str:
         return services.template_validity_warning(obj)
@@ -334,7 +350,7 @@ class TemplateSerializer(serializers.ModelSerializer):
 class TemplateViewSet(ScopedModelViewSet):
     """考核模板: weighted assessment indicators, valid from / to."""
 
-    queryset = Template.objects.prefetch_related("components__indicator")
+    queryset = Template.objects.prefetch_related("components__indicator", "vetoes__atomic")
     serializer_class = TemplateSerializer
     filterset_class = TemplateFilterSet
     ordering_fields = ["name", "valid_from"]
@@ -492,12 +508,14 @@ class ResultSerializer(serializers.ModelSerializer):
     subject_name = serializers.CharField(source="subject_label", read_only=True)
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True, default="")
     indicators = serializers.SerializerMethodField()
+    veto = serializers.CharField(source="veto_explanation", read_only=True, help_text=_(
+        "The veto item hit (一票否决) and the total it sets; empty when none."))
 
     class Meta:
         model = Result
         fields = ["id", "period", "subject_type", "subject", "subject_name", "org_unit", "org_unit_name", "template",
-                  "template_name", "status", "score", "bonus", "adjustment", "total", "rank", "rank_in_unit",
-                  "run", "indicators"]
+                  "template_name", "status", "score", "bonus", "adjustment", "total", "vetoed", "veto", "rank",
+                  "rank_in_unit", "run", "indicators"]
 
     @extend_schema_field(BreakdownIndicatorSerializer(many=True))
     def get_indicators(self, obj: Result) -> list[dict[str, Any]]:

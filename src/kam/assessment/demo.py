@@ -94,7 +94,9 @@ def assessment_demo(ctx: DemoContext) -> None:
                  valid_to=cal.suggested_valid_to(cal.month_of(today))),
         [{"indicator": indicators["信息化收入"], "weight": "0.5"},
          {"indicator": indicators["销售过程"], "weight": "0.2"},
-         {"indicator": indicators["销售结果"], "weight": "0.3"}])
+         {"indicator": indicators["销售结果"], "weight": "0.3"}],
+        # 一票否决: a churn rate of 11.5% or more sets the total to 0.
+        [{"atomic": atomics["离网率"], "threshold": "11.5", "total": "0"}])
     managers = list(User.objects.filter(roles__code="account_manager", is_active=True, org_unit__isnull=False)
                     .distinct().order_by("pk").values_list("pk", "org_unit_id"))
     Assignment.objects.bulk_create(

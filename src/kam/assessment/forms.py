@@ -149,6 +149,37 @@ def component_rows(formset, key: str) -> list[dict[str, Any]]:
     return rows
 
 
+class VetoRowForm(BootstrapMixin, forms.Form):
+    """One veto item (一票否决) of a template: an atomic indicator, the threshold and the total."""
+
+    atomic = forms.ModelChoiceField(label=_("atomic indicator"), queryset=AtomicIndicator.objects.none(),
+                                    required=False)
+    threshold = forms.CharField(label=_("veto when the value is at least"), required=False, max_length=24)
+    total = forms.CharField(label=_("total when vetoed"), required=False, max_length=10)
+
+    def __init__(self, *args: Any, queryset=None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if queryset is not None:
+            self.fields["atomic"].queryset = queryset
+        self._bootstrap()
+
+
+VetoFormSet = forms.formset_factory(VetoRowForm, extra=2, max_num=20)
+
+
+def veto_rows(formset) -> list[dict[str, Any]]:
+    """The non-empty rows of the veto items formset, in the order listed."""
+    rows = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        threshold = str(data.get("threshold") or "").strip()
+        total = str(data.get("total") or "").strip()
+        if not data.get("atomic") and not threshold and not total:
+            continue
+        rows.append({"atomic": data.get("atomic"), "threshold": threshold, "total": total})
+    return rows
+
+
 class AssignmentForm(KamForm):
     template = forms.ModelChoiceField(label=_("assessment template"), queryset=Template.objects.filter(
         enabled=True, subject_type=SubjectType.MANAGER))

@@ -17,6 +17,11 @@ Rules implemented (REQUIREMENTS §7):
   raised to the floor or limited to the cap, rounded half-up to 2 decimals (:func:`rate_score`).
 - Deductions (扣分): full score − points per unit × value, never below a minimum
   (:func:`deduction_score`).
+- Veto items (一票否决): a template lists atomic indicators with a threshold; when a subject's
+  value is at least the threshold (``value ≥ n``, the threshold itself included) the total is the
+  veto's total (default 0) whatever the weighted score, bonus points and adjustments
+  (:func:`veto_hit`, :func:`final_total`). The first rule hit, as listed, applies. A subject held
+  for missing values stays held.
 - R-ASM-6 composition: indicator score = Σ atomic score × weight; template score = Σ indicator
   score × weight; total = template score + bonus + adjustment.
 
@@ -420,6 +425,45 @@ def deduction_text(full_score: Decimal, per_unit: Decimal, value: Decimal) -> st
     return f"{fmt(full_score)} − {fmt(per_unit)} × {fmt(value)}"
 
 
+# --- veto items (一票否决) -------------------------------------------------------------------------------------
+
+
+def validate_veto(threshold: Any, total: Any) -> list[Problem]:
+    """Problems of a veto rule: the threshold a number with at most 2 decimals, the total when hit
+    in [0, 100] with at most 2 decimals. Positions: 1 threshold, 2 total."""
+    problems: list[Problem] = []
+    for pos, (name, raw) in enumerate((("threshold", threshold), ("total", total)), 1):
+        d = to_decimal(raw)
+        if d is None:
+            problems.append(Problem("rate_not_number", pos, {"field": name, "value": str(raw)}))
+        elif not has_at_most_2_decimals(d):
+            problems.append(Problem("rate_decimals", pos, {"field": name, "value": fmt(d)}))
+        elif name == "total" and (d < ZERO or d > HUNDRED):
+            problems.append(Problem("veto_total_range", pos, {"field": name, "value": fmt(d)}))
+    return problems
+
+
+def veto_hit(value: Decimal | None, threshold: Decimal) -> bool:
+    """Whether a veto rule applies: the value is there and at least the threshold (``value ≥ n``)."""
+    return value is not None and value >= threshold
+
+
+def veto_text(name: str, value: Decimal, threshold: Decimal) -> str:
+    """The rule hit as data, e.g. ``客户投诉 = 3 ≥ 1`` (the SQL engine writes the same text)."""
+    return f"{name} = {fmt(value)} ≥ {fmt(threshold)}"
+
+
+def final_total(template_score: Decimal | None, bonus: Decimal = ZERO, adjustment: Decimal = ZERO,
+                veto_total: Decimal | None = None) -> Decimal | None:
+    """The result's total: ``None`` when held, the veto's total when a veto item was hit,
+    else :func:`total`."""
+    if template_score is None:
+        return None
+    if veto_total is not None:
+        return veto_total
+    return total(template_score, bonus, adjustment)
+
+
 # --- weights (R-ASM-2) --------------------------------------------------------------------------
 
 
@@ -487,9 +531,20 @@ class IndicatorSpec:
 
 
 @dataclass(frozen=True)
+class VetoSpec:
+    """A veto rule (一票否决): atomic indicator ``key``'s value ≥ ``threshold`` → total ``total``."""
+
+    key: Any
+    threshold: Decimal
+    total: Decimal = ZERO
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class TemplateSpec:
     key: Any
     indicators: tuple[IndicatorSpec, ...]
+    vetoes: tuple[VetoSpec, ...] = ()
 
 
 @dataclass
@@ -519,6 +574,10 @@ class BatchResult:
     indicator_scores: dict[Any, list[Decimal]] = field(default_factory=dict)
     template_score: list[Decimal | None] = field(default_factory=list)
     blocked: list[bool] = field(default_factory=list)
+    # veto items: the listed index of the rule hit (None: none), its total and its text
+    veto: list[int | None] = field(default_factory=list)
+    veto_total: list[Decimal | None] = field(default_factory=list)
+    veto_text: list[str] = field(default_factory=list)
 
     def detail_rows(self) -> Iterable[tuple]:
         return zip(self.d_subject, self.d_indicator, self.d_atomic, self.d_value, self.d_measure,
@@ -615,6 +674,17 @@ def score_batch(template: TemplateSpec, atomics: dict[Any, AtomicSpec], subjects
         template_scores = [t + s * ind.weight for t, s in zip(template_scores, ind_scores, strict=True)]
     res.blocked = blocked
     res.template_score = [None if blocked[i] else template_scores[i] for i in range(n)]
+    # Veto items: the first rule hit, as listed; a held subject stays held.
+    res.veto = [None] * n
+    res.veto_total = [None] * n
+    res.veto_text = [""] * n
+    for k, veto in enumerate(template.vetoes):
+        vals = values.get(veto.key) or [None] * n
+        for i in range(n):
+            if res.veto[i] is None and not blocked[i] and veto_hit(vals[i], veto.threshold):
+                res.veto[i] = k
+                res.veto_total[i] = veto.total
+                res.veto_text[i] = veto_text(veto.name, vals[i], veto.threshold)
     return res
 
 

@@ -85,7 +85,8 @@ def rate_message(p: Problem) -> str:
     """A problem of a completion rate with floor and cap (保底/封顶)."""
     pr = p.params
     label = {"full_score": _("Full score"), "floor": _("Floor"), "cap": _("Cap"), "per_unit": _("Points per unit"),
-             "minimum": _("Minimum score")}.get(pr.get("field"), "")
+             "minimum": _("Minimum score"), "threshold": _("Threshold"),
+             "total": _("Total when vetoed")}.get(pr.get("field"), "")
     if p.code == "rate_not_number":
         return _("%(field)s: “%(value)s” is not a number.") % {"field": label, "value": pr["value"]}
     if p.code == "rate_decimals":
@@ -98,6 +99,8 @@ def rate_message(p: Problem) -> str:
         return _("%(field)s: %(value)s must be between 0 and 200.") % {"field": label, "value": pr["value"]}
     if p.code == "rate_floor_above_cap":
         return _("Floor: %(floor)s is above the cap %(cap)s.") % {"floor": pr["floor"], "cap": pr["cap"]}
+    if p.code == "veto_total_range":
+        return _("%(field)s: %(value)s must be between 0 and 100.") % {"field": label, "value": pr["value"]}
     if p.code == "minimum_above_full":
         return _("Minimum score: %(minimum)s is above the full score %(full)s.") % {
             "minimum": pr["minimum"], "full": pr["full"]}

@@ -311,6 +311,32 @@ class TemplateComponent(WeightedComponent):
         constraints = [models.UniqueConstraint(fields=["template", "indicator"], name="uniq_template_indicator")]
 
 
+class VetoRule(models.Model):
+    """一票否决: when the atomic indicator's value of the month is at least ``threshold``, the
+    subject's total is ``total`` (default 0) whatever the weighted components, bonus points and
+    adjustments say. Listed on a template outside its weighted components (decision 0022)."""
+
+    template = models.ForeignKey(Template, verbose_name=_("assessment template"), on_delete=models.CASCADE,
+                                 related_name="vetoes")
+    atomic = models.ForeignKey(AtomicIndicator, verbose_name=_("atomic indicator"), on_delete=models.PROTECT,
+                               related_name="vetoes")
+    threshold = models.DecimalField(_("threshold"), max_digits=20, decimal_places=2,
+                                    help_text=_("Veto when the value is at least this."))
+    total = models.DecimalField(_("total when vetoed"), max_digits=5, decimal_places=2, default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["template", "position"]
+        verbose_name = _("veto item")
+        verbose_name_plural = _("veto items")
+        constraints = [models.UniqueConstraint(fields=["template", "atomic"], name="uniq_template_veto_atomic")]
+
+    def __str__(self) -> str:
+        from .kernel import fmt
+
+        return f"{self.atomic.name} ≥ {fmt(self.threshold)}"
+
+
 class Assignment(SubjectFields):
     """分配模板: the template of a subject from one month to another (R-ASM-4)."""
 
@@ -406,6 +432,9 @@ class Result(SubjectFields):
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=6, null=True, blank=True)
     rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
     rank_in_unit = models.PositiveIntegerField(_("rank in unit"), null=True, blank=True)
+    vetoed = models.BooleanField(_("vetoed"), default=False,
+                                 help_text=_("A veto item (一票否决) was hit: the total is the veto's total."))
+    veto_text = models.CharField(_("veto item hit"), max_length=200, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
     kam_scope = ScopeSpec(module=MODULE_RESULTS, org="org_unit", owner="user")
@@ -419,6 +448,16 @@ class Result(SubjectFields):
 
     def __str__(self) -> str:
         return f"{self.period} · {self.subject_label}"
+
+    @property
+    def veto_explanation(self) -> str:
+        """"一票否决：…" for the scorecard and the API; empty when no veto item was hit."""
+        if not self.vetoed:
+            return ""
+        from .kernel import fmt
+
+        return _("Veto: %(rule)s, total %(total)s") % {
+            "rule": self.veto_text, "total": "" if self.total is None else fmt(self.total)}
 
 
 class ScoreDetail(models.Model):

@@ -56,6 +56,7 @@ from .models import (
     SubjectType,
     Template,
     TemplateComponent,
+    VetoRule,
 )
 
 MANAGER_ROLE = "account_manager"
@@ -492,6 +493,10 @@ def atomic_indicator_delete(*, user: Any | None = None, atomic: AtomicIndicator)
     check_config_unlocked()
     if atomic.uses.exists():
         raise ValidationError(_("The atomic indicator is used by an assessment indicator; remove it there first."))
+    veto = atomic.vetoes.select_related("template").first()
+    if veto is not None:
+        raise ValidationError(_("The atomic indicator is a veto item of the template “%(template)s”; remove it "
+                                "there first.") % {"template": veto.template.name})
     ScoreDetail.objects.filter(atomic_id=atomic.pk).update(atomic=None)  # past details keep the name
     atomic.delete()
 
@@ -571,12 +576,50 @@ def template_validity_warning(template: Template) -> str:
     }
 
 
-def _template_save(template: Template, components: Sequence[dict[str, Any]] | None) -> Template:
+def _veto_rows(rows: Sequence[dict[str, Any]]) -> list[tuple[AtomicIndicator, Decimal, Decimal]]:
+    """Veto items (一票否决) as given: ``[{"atomic": AtomicIndicator, "threshold": "1", "total": "0"}, …]``
+    (``total`` defaults to 0); a ``ValidationError`` on ``vetoes`` naming the row."""
+    errors: list[str] = []
+    parsed: list[tuple[AtomicIndicator, Decimal, Decimal]] = []
+    seen: set[int] = set()
+    for n, row in enumerate(rows, 1):
+        atomic = row.get("atomic")
+        threshold = row.get("threshold")
+        total = row.get("total")
+        total = "0" if total in (None, "") else total
+        if not isinstance(atomic, AtomicIndicator):
+            errors.append(_("Veto item %(n)s: choose an atomic indicator.") % {"n": n})
+            continue
+        if atomic.pk in seen:
+            errors.append(_("Veto item %(n)s: “%(name)s” is listed twice.") % {"n": n, "name": atomic.name})
+            continue
+        seen.add(atomic.pk)
+        threshold = str(threshold) if isinstance(threshold, (int, Decimal)) else (threshold or "")
+        total = str(total) if isinstance(total, (int, Decimal)) else total
+        problems = kernel.validate_veto(threshold, total)
+        if problems:
+            errors.extend(_("Veto item %(n)s: %(problem)s") % {"n": n, "problem": rate_message(p)} for p in problems)
+            continue
+        parsed.append((atomic, Decimal(threshold.strip()), Decimal(total.strip())))
+    if errors:
+        raise ValidationError({"vetoes": errors})
+    return parsed
+
+
+def _template_save(template: Template, components: Sequence[dict[str, Any]] | None,
+                   vetoes: Sequence[dict[str, Any]] | None = None) -> Template:
     if template.valid_to is not None and template.valid_to < template.valid_from:
         raise ValidationError({"valid_to": _("“Valid to” must not be before “valid from”.")})
     pairs = _components(components, "indicator", str(_("assessment indicator"))) if components is not None else None
+    veto_rules = _veto_rows(vetoes) if vetoes is not None else None
     template.full_clean()
     template.save()
+    if veto_rules is not None:
+        template.vetoes.all().delete()
+        VetoRule.objects.bulk_create(
+            VetoRule(template=template, atomic=a, threshold=t, total=v, position=i)
+            for i, (a, t, v) in enumerate(veto_rules, 1)
+        )
     if pairs is not None:
         template.components.all().delete()
         TemplateComponent.objects.bulk_create(
@@ -592,19 +635,22 @@ def _template_save(template: Template, components: Sequence[dict[str, Any]] | No
 @transaction.atomic
 def template_create(*, user: Any | None = None, name: str, valid_from: dt.date, valid_to: dt.date | None,
                     components: Sequence[dict[str, Any]], subject_type: str = SubjectType.MANAGER,
-                    description: str = "", enabled: bool = True) -> Template:
-    """考核模板: ``components`` = ``[{"indicator": Indicator, "weight": "0.6"}, …]``; see
-    :func:`template_validity_warning` for R-ASM-3."""
+                    description: str = "", enabled: bool = True,
+                    vetoes: Sequence[dict[str, Any]] = ()) -> Template:
+    """考核模板: ``components`` = ``[{"indicator": Indicator, "weight": "0.6"}, …]``; ``vetoes`` =
+    veto items (一票否决) outside the weights, ``[{"atomic": AtomicIndicator, "threshold": "1",
+    "total": "0"}, …]``; see :func:`template_validity_warning` for R-ASM-3."""
     _require(user, MODULE_CONFIG)
     check_config_unlocked()
     template = Template(name=name, valid_from=valid_from, valid_to=valid_to, subject_type=subject_type,
                         description=description, enabled=enabled)
-    return _template_save(template, components)
+    return _template_save(template, components, vetoes)
 
 
 @transaction.atomic
 def template_update(*, user: Any | None = None, template: Template,
-                    components: Sequence[dict[str, Any]] | None = None, **fields: Any) -> Template:
+                    components: Sequence[dict[str, Any]] | None = None,
+                    vetoes: Sequence[dict[str, Any]] | None = None, **fields: Any) -> Template:
     _require(user, MODULE_CONFIG)
     check_config_unlocked()
     for key, value in fields.items():
@@ -613,7 +659,7 @@ def template_update(*, user: Any | None = None, template: Template,
         setattr(template, key, value)
     if "subject_type" in fields and template.assignments.exclude(subject_type=template.subject_type).exists():
         raise ValidationError({"subject_type": _("The template is assigned to subjects of another kind.")})
-    return _template_save(template, components)
+    return _template_save(template, components, vetoes)
 
 
 @transaction.atomic
@@ -731,7 +777,11 @@ def build_config(period: str) -> dict[str, Any]:
     icomps = defaultdict(list)
     for ic in IndicatorComponent.objects.filter(indicator_id__in=indicator_ids).order_by("indicator_id", "position"):
         icomps[ic.indicator_id].append(ic)
-    atomic_ids = {ic.atomic_id for comps in icomps.values() for ic in comps}
+    vetoes = defaultdict(list)
+    for v in VetoRule.objects.filter(template_id__in=template_ids).order_by("template_id", "position"):
+        vetoes[v.template_id].append(v)
+    atomic_ids = {ic.atomic_id for comps in icomps.values() for ic in comps} | {
+        v.atomic_id for rules in vetoes.values() for v in rules}
     atomics = {a.pk: a for a in AtomicIndicator.objects.filter(pk__in=atomic_ids).select_related(
         "metric", "target_metric")}
     intervals = defaultdict(list)
@@ -763,6 +813,8 @@ def build_config(period: str) -> dict[str, Any]:
                 "name": t.name, "subject_type": t.subject_type, "valid_from": t.valid_from.isoformat(),
                 "valid_to": t.valid_to.isoformat() if t.valid_to else None, "enabled": t.enabled,
                 "indicators": [[tc.indicator_id, str(tc.weight)] for tc in tcomps[tid]],
+                # veto items (一票否决): [atomic id, threshold, total when hit]
+                "vetoes": [[v.atomic_id, str(v.threshold), str(v.total)] for v in vetoes[tid]],
             } for tid, t in templates.items()
         },
         "indicators": {
@@ -799,6 +851,13 @@ def _kernel_atomic(aid: str, spec: dict) -> kernel.AtomicSpec:
         missing=kernel.MISSING_BLOCK if spec["missing"] == MissingPolicy.BLOCK else kernel.MISSING_ZERO,
         **rate,
     )
+
+
+def template_vetoes(template: dict, config: dict) -> tuple[kernel.VetoSpec, ...]:
+    """The kernel's veto rules of a recorded template (configurations recorded before veto items
+    existed have none)."""
+    return tuple(kernel.VetoSpec(int(aid), Decimal(threshold), Decimal(total), config["atomics"][str(aid)]["name"])
+                 for aid, threshold, total in template.get("vetoes", ()))
 
 
 def kernel_mode(mode: str) -> str:
@@ -1022,8 +1081,8 @@ def compute(run: AssessmentRun, engine: str | None = None) -> AssessmentRun:
             kernel.IndicatorSpec(iid, Decimal(w), tuple(
                 (aid, Decimal(aw)) for aid, aw in config["indicators"][str(iid)]["atomics"]))
             for iid, w in t["indicators"]
-        ))
-        used = {aid for ind in spec.indicators for aid, _w in ind.components}
+        ), vetoes=template_vetoes(t, config))
+        used = {aid for ind in spec.indicators for aid, _w in ind.components} | {v.key for v in spec.vetoes}
         cols = {aid: [values.get((config["atomics"][str(aid)]["metric_id"], s[0], s[1])) for s in subs]
                 for aid in used}
         tgts = {aid: [values.get((config["atomics"][str(aid)]["target_metric_id"], s[0], s[1])) for s in subs]
@@ -1041,7 +1100,8 @@ def compute(run: AssessmentRun, engine: str | None = None) -> AssessmentRun:
                 subject_label=s[4][:100], template_id=int(tid), template_name=t["name"],
                 status=ResultStatus.BLOCKED if batch.blocked[i] else ResultStatus.SCORED,
                 score=score, bonus=bonus, adjustment=adjustment,
-                total=None if score is None else kernel.total(score, bonus, adjustment),
+                total=kernel.final_total(score, bonus, adjustment, batch.veto_total[i]),
+                vetoed=batch.veto[i] is not None, veto_text=batch.veto_text[i][:200],
             ))
         detail_cols.append((first, batch, t))
     # Ranks per subject type, overall and within the org unit.
@@ -1121,7 +1181,7 @@ def _copy_text(value: Any) -> str:
 
 RESULT_COLUMNS = ("run_id", "period", "subject_type", "subject_id", "user_id", "org_unit_id", "subject_label",
                   "template_id", "template_name", "status", "score", "bonus", "adjustment", "total", "rank",
-                  "rank_in_unit")
+                  "rank_in_unit", "vetoed", "veto_text")
 DETAIL_COLUMNS = ("result_id", "indicator_id", "indicator_name", "indicator_weight", "indicator_score", "atomic_id",
                   "atomic_name", "metric_code", "value", "measure", "interval_position", "interval_text", "score",
                   "weight", "contribution", "status", "position")
@@ -1282,7 +1342,9 @@ def _retotal(result: Result) -> None:
     key = {"period": result.period, "subject_type": result.subject_type, "subject_id": result.subject_id}
     result.bonus = Bonus.objects.filter(**key).aggregate(s=Sum("points"))["s"] or Decimal(0)
     result.adjustment = Adjustment.objects.filter(**key).aggregate(s=Sum("delta"))["s"] or Decimal(0)
-    result.total = None if result.score is None else kernel.total(result.score, result.bonus, result.adjustment)
+    # A vetoed result (一票否决) keeps the veto's total whatever the bonus points and adjustments.
+    if not result.vetoed:
+        result.total = None if result.score is None else kernel.total(result.score, result.bonus, result.adjustment)
     result.save(update_fields=["bonus", "adjustment", "total"])
     _rerank(result.period)
 

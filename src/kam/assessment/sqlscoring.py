@@ -20,7 +20,9 @@ under both policies, values outside the domain, completion rates with floor and 
 on and above both limits) and compares every row. A completion rate with floor and cap (保底/封顶)
 is ``ROUND(LEAST(GREATEST(rate × full score ÷ 100, floor), cap), 2)``, as :func:`kernel.rate_score`;
 a deduction (扣分) the floor or ``ROUND(LEAST(full − per unit × value, full), 2)``, as
-:func:`kernel.deduction_score`.
+:func:`kernel.deduction_score`. Veto items (一票否决) are a lateral join per result: the first
+rule as listed whose value is ≥ its threshold sets the total and the text, as
+:func:`kernel.score_batch` does.
 The pure kernel stays the reference and the engine on other databases.
 """
 
@@ -59,7 +61,7 @@ def _temp_tables(cursor, config: dict, gone_templates: set[int], result_table: s
     """Copy the configuration into temporary tables; each subject gets its result's id now (from
     the results' sequence) so details and results are written once each, without updates.
     Returns whether any atomic indicator scores a completion rate."""
-    for name in ("asm_s", "asm_c", "asm_i", "asm_missing", "asm_agg"):
+    for name in ("asm_s", "asm_c", "asm_i", "asm_missing", "asm_agg", "asm_v"):
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
     cursor.execute("CREATE TEMP TABLE asm_s (rid bigint, ord int, subject_type text, subject_id bigint, "
                    "user_id bigint, org_unit_id bigint, label text, template_id bigint, result_template_id bigint, "
@@ -73,6 +75,8 @@ def _temp_tables(cursor, config: dict, gone_templates: set[int], result_table: s
                    "text text) ON COMMIT DROP")
     cursor.execute("CREATE TEMP TABLE asm_missing (template_id bigint, atomic_id bigint, status text, "
                    "subject_id bigint, label text, ord int) ON COMMIT DROP")
+    cursor.execute("CREATE TEMP TABLE asm_v (template_id bigint, position int, metric_id bigint, threshold numeric, "
+                   "total numeric, name text, threshold_text text) ON COMMIT DROP")
     cursor.execute("CREATE TEMP TABLE asm_agg (rid bigint, score numeric, blocked boolean, fingerprint numeric) "
                    "ON COMMIT DROP")
     subjects = config["subjects"]
@@ -115,6 +119,13 @@ def _temp_tables(cursor, config: dict, gone_templates: set[int], result_table: s
                 bounds = ("[" if iv.lower_closed else "(") + ("" if lo is None else str(lo)) + "," + (
                     "" if hi is None else str(hi)) + ("]" if iv.upper_closed else ")")
                 copy.write_row((int(aid), pos, bounds, sc, iv.text()))
+    with raw.copy("COPY asm_v FROM STDIN") as copy:
+        for tid, t in config["templates"].items():
+            # veto items (一票否决), as kernel.veto_text writes them: "name = value ≥ threshold"
+            for pos, (aid, threshold, total) in enumerate(t.get("vetoes", ()), 1):
+                a = config["atomics"][str(aid)]
+                copy.write_row((int(tid), pos, a["metric_id"], threshold, total, a["name"],
+                                kernel.fmt(Decimal(threshold))))
     cursor.execute("ANALYZE asm_s")
     cursor.execute("ANALYZE asm_c")
     return attain
@@ -200,9 +211,18 @@ def score_month(run: Any, config: dict, period: str, gone_templates: set[int]) -
             WITH x AS (
                 SELECT s.*, COALESCE(g.blocked, false) AS blocked, COALESCE(g.score, 0) AS tscore,
                        COALESCE(b.points, 0) AS bonus, COALESCE(a.delta, 0) AS adjustment,
-                       CASE WHEN g.blocked THEN NULL
+                       NOT COALESCE(g.blocked, false) AND vt.total IS NOT NULL AS vetoed,
+                       CASE WHEN g.blocked OR vt.total IS NULL THEN '' ELSE vt.text END AS veto_text,
+                       CASE WHEN g.blocked THEN NULL WHEN vt.total IS NOT NULL THEN vt.total
                             ELSE COALESCE(g.score, 0) + COALESCE(b.points, 0) + COALESCE(a.delta, 0) END AS total
                 FROM asm_s s LEFT JOIN asm_agg g ON g.rid = s.rid
+                LEFT JOIN LATERAL (
+                    SELECT v.total, LEFT(v.name || ' = ' || trim_scale(mv.value)::text || ' ≥ ' || v.threshold_text,
+                                         200) AS text
+                    FROM asm_v v JOIN {t['value']} mv ON mv.period = %(period)s AND mv.metric_id = v.metric_id
+                         AND mv.subject_type = s.subject_type AND mv.subject_id = s.subject_id
+                    WHERE v.template_id = s.template_id AND mv.value >= v.threshold
+                    ORDER BY v.position LIMIT 1) vt ON true
                 LEFT JOIN (SELECT subject_type, subject_id, SUM(points) AS points FROM {t['bonus']}
                            WHERE period = %(period)s GROUP BY subject_type, subject_id) b
                   ON b.subject_type = s.subject_type AND b.subject_id = s.subject_id
@@ -211,7 +231,8 @@ def score_month(run: Any, config: dict, period: str, gone_templates: set[int]) -
                   ON a.subject_type = s.subject_type AND a.subject_id = s.subject_id
             )
             INSERT INTO {t['result']} (id, run_id, period, subject_type, subject_id, user_id, org_unit_id,
-                subject_label, template_id, template_name, status, score, bonus, adjustment, total, rank, rank_in_unit)
+                subject_label, template_id, template_name, status, score, bonus, adjustment, total, rank, rank_in_unit,
+                vetoed, veto_text)
             SELECT rid, %(run)s, %(period)s, subject_type, subject_id, user_id, org_unit_id, label, result_template_id,
                    template_name, CASE WHEN blocked THEN 'blocked' ELSE 'scored' END,
                    CASE WHEN blocked THEN NULL ELSE tscore END, bonus, adjustment, total,
@@ -219,7 +240,7 @@ def score_month(run: Any, config: dict, period: str, gone_templates: set[int]) -
                         ELSE RANK() OVER (PARTITION BY subject_type, total IS NULL ORDER BY total DESC) END,
                    CASE WHEN total IS NULL THEN NULL
                         ELSE RANK() OVER (PARTITION BY subject_type, org_unit_id, total IS NULL ORDER BY total DESC)
-                   END
+                   END, vetoed, veto_text
             FROM x ORDER BY ord""", {"period": period, "run": run.pk})
         out.result_count = cursor.cursor.rowcount
         cursor.execute("SELECT COUNT(*) FILTER (WHERE blocked), COALESCE(SUM(fingerprint), 0), COUNT(*) "
@@ -228,6 +249,14 @@ def score_month(run: Any, config: dict, period: str, gone_templates: set[int]) -
         # The fingerprint of the values used: a weighted checksum of every value and measure (it
         # changes when any value does; it is a change detector, not a cryptographic hash).
         out.values_digest = f"{count}:{fingerprint}"
+        cursor.execute(f"""
+            SELECT COUNT(*), COALESCE(SUM(mv.value * (s.subject_id %% 9973 + v.position * 37)), 0)
+            FROM asm_s s JOIN asm_v v ON v.template_id = s.template_id
+            JOIN {t['value']} mv ON mv.period = %(period)s AND mv.metric_id = v.metric_id
+                 AND mv.subject_type = s.subject_type AND mv.subject_id = s.subject_id""", {"period": period})
+        veto_count, veto_sum = cursor.fetchone()
+        if veto_count:  # the values of veto items (一票否决), when there are any
+            out.values_digest += f":{veto_count}:{veto_sum}"
         cursor.execute(f"""
             SELECT template_id, atomic_id, status, subject_id, label, n FROM (
                 SELECT m.*, ROW_NUMBER() OVER w AS rn, COUNT(*) OVER (PARTITION BY template_id, atomic_id, status) AS n

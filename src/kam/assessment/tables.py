@@ -129,12 +129,14 @@ class ResultTable(KamTable):
     org_unit = tables.Column(accessor="org_unit__name", verbose_name=_("organisation unit"))
     score = ScoreColumn(verbose_name=_("template score"))
     total = ScoreColumn(verbose_name=_("total"), orderable=True)
+    veto_text = tables.Column(verbose_name=_("veto item hit"), orderable=False,
+                              attrs={"td": {"class": "text-danger kam-veto"}})
     rank = tables.Column(verbose_name=_("rank"), orderable=True)
 
     class Meta(KamTable.Meta):
         model = Result
         fields = ("period", "subject_label", "org_unit", "template_name", "status", "score", "bonus", "adjustment",
-                  "total", "rank", "rank_in_unit")
+                  "total", "veto_text", "rank", "rank_in_unit")
 
 
 class ScoreDetailTable(KamTable):

@@ -56,11 +56,14 @@ from .forms import (
     PeriodForm,
     RunStartForm,
     TemplateForm,
+    VetoFormSet,
     WhatIfForm,
     component_rows,
     interval_initial,
     interval_rows,
+    veto_rows,
 )
+from .kernel import fmt
 from .models import (
     MODULE_CONFIG,
     MODULE_DATA,
@@ -225,19 +228,29 @@ class FormsetEditView(ObjectEditView):
 
     template_name = "assessment/formset_edit.html"
     formset_title = ""
+    # An optional second table of rows (the template's veto items), saved with the first.
+    second_formset_title = ""
+    second_rows_field = ""
+    second_formset = None
 
     def get_formset(self):
         raise NotImplementedError
 
+    def get_second_formset(self):
+        return None
+
     def render_form(self, form, status: int = 200, formset=None) -> HttpResponse:
+        second = self.second_formset if formset is not None else self.get_second_formset()
         context = self.get_context_data(form=form, formset=formset or self.get_formset(),
-                                        formset_title=self.formset_title, lock_notice=lock_notice())
+                                        formset_title=self.formset_title, lock_notice=lock_notice(),
+                                        second_formset=second, second_formset_title=self.second_formset_title)
         return render(self.request, self.template_name, context, status=status)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = self.get_form()
         formset = self.get_formset()
-        if form.is_valid() and formset.is_valid():
+        second = self.second_formset = self.get_second_formset()
+        if form.is_valid() and formset.is_valid() and (second is None or not second.is_bound or second.is_valid()):
             created = self.is_create()
             try:
                 obj = self.save(form, formset, None if created else self.get_object())
@@ -247,6 +260,11 @@ class FormsetEditView(ObjectEditView):
                     for error in rows_error:
                         formset._non_form_errors = formset.error_class(
                             [*formset.non_form_errors(), *error.messages])
+                second_error = (exc.error_dict.pop(self.second_rows_field, None)
+                                if second is not None and hasattr(exc, "error_dict") else None)
+                if second_error:
+                    for error in second_error:
+                        second._non_form_errors = second.error_class([*second.non_form_errors(), *error.messages])
                 if not hasattr(exc, "error_dict") or exc.error_dict:
                     apply_service_error(form, exc)
             except PermissionDenied as exc:
@@ -377,6 +395,8 @@ class TemplateDetailView(ObjectDetailView):
         obj = self.get_object()
         context["components"] = [(c.indicator.name, c.weight) for c in obj.components.select_related("indicator")]
         context["components_title"] = _("Assessment indicators")
+        context["vetoes"] = [(v.atomic.name, fmt(v.threshold), fmt(v.total))
+                             for v in obj.vetoes.select_related("atomic")]
         context["warning"] = services.template_validity_warning(obj)
         context["what_if_url"] = f"{reverse('assessment:what_if')}?template={obj.pk}"
         return context
@@ -388,16 +408,33 @@ class TemplateEditView(ComponentsEditView):
     list_url_name = "assessment:template_list"
     success_url_name = "assessment:template_detail"
     formset_title = gettext_lazy("Assessment indicators and weights")
+    second_formset_title = gettext_lazy("Veto items (outside the weights: a value at least the threshold sets the "
+                                        "total)")
+    second_rows_field = "vetoes"
     item_model = Indicator
     item_attr = "indicator"
 
+    def get_second_formset(self):
+        kwargs = {"prefix": "v", "form_kwargs": {
+            "queryset": AtomicIndicator.objects.restrict(self.request.user, "view").filter(enabled=True)}}
+        if self.request.method == "POST" and "v-TOTAL_FORMS" in self.request.POST:
+            return VetoFormSet(self.request.POST, **kwargs)
+        # Shown unbound (a post without the veto table keeps the template's veto items).
+        obj = self.get_instance()
+        initial = [] if obj is None else [
+            {"atomic": v.atomic, "threshold": fmt(v.threshold), "total": fmt(v.total)}
+            for v in obj.vetoes.select_related("atomic")]
+        return VetoFormSet(initial=initial, **kwargs)
+
     def save(self, form, formset, obj):
         rows = component_rows(formset, "indicator")
+        vetoes = veto_rows(self.second_formset) if self.second_formset.is_bound else None
         if obj is None:
-            template = services.template_create(user=self.request.user, components=rows, **form.cleaned_data)
+            template = services.template_create(user=self.request.user, components=rows, vetoes=vetoes or (),
+                                                **form.cleaned_data)
         else:
             template = services.template_update(user=self.request.user, template=obj, components=rows,
-                                                **form.cleaned_data)
+                                                vetoes=vetoes, **form.cleaned_data)
         warning = services.template_validity_warning(template)
         if warning:
             messages.warning(self.request, warning)

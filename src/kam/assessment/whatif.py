@@ -192,6 +192,10 @@ def what_if(*, user: Any | None, period: str, template: Template | None = None,
     for ind in indicators:
         for a, _w in ind.atomics:
             atomics[a.pk] = a
+    # The template's veto items (一票否决) apply to the draft as well.
+    vetoes = list(template.vetoes.select_related("atomic", "atomic__metric")) if template is not None else []
+    for v in vetoes:
+        atomics.setdefault(v.atomic_id, v.atomic)
     intervals: dict[int, list] = {pk: [] for pk in atomics}
     for a in AtomicIndicator.objects.filter(pk__in=list(atomics)).prefetch_related("intervals"):
         intervals[a.pk] = [kernel.make_interval(iv.lower, iv.lower_closed, iv.upper, iv.upper_closed, iv.score)
@@ -219,7 +223,8 @@ def what_if(*, user: Any | None, period: str, template: Template | None = None,
     tgts = {pk: [values.get((a.target_metric_id, sid)) for sid in ids] for pk, a in atomics.items()
             if a.target_metric_id}
     spec = kernel.TemplateSpec(0, tuple(kernel.IndicatorSpec(ind.key, ind.weight, tuple(
-        (a.pk, w) for a, w in ind.atomics)) for ind in indicators))
+        (a.pk, w) for a, w in ind.atomics)) for ind in indicators), vetoes=tuple(
+        kernel.VetoSpec(v.atomic_id, Decimal(v.threshold), Decimal(v.total), v.atomic.name) for v in vetoes))
     batch = kernel.score_batch(spec, specs, ids, cols, tgts)
 
     # The official template score of the month, for comparison (read within the results' scope).
@@ -239,6 +244,10 @@ def what_if(*, user: Any | None, period: str, template: Template | None = None,
             "status": "blocked" if batch.blocked[si] else "scored",
             "score": None if score is None else str(score),
             "official_score": None if official.get(sid) is None else str(official[sid]),
+            "vetoed": batch.veto[si] is not None,
+            "veto_total": None if batch.veto_total[si] is None else str(batch.veto_total[si]),
+            "veto": "" if batch.veto[si] is None else _("Veto: %(rule)s, total %(total)s") % {
+                "rule": batch.veto_text[si], "total": kernel.fmt(batch.veto_total[si])},
             "indicators": [],
         })
     by_subject_ind: dict[tuple[int, int], dict[str, Any]] = {}
