@@ -101,3 +101,30 @@ def test_veto_item_entered_on_the_template_page_vetoes_the_scorecard(config, pag
     page.goto(f"{base}/assessment/results/{me.pk}/")
     assert page.locator(".kam-total").inner_text() == "0.00"
     assert "一票否决：客户拜访次数 = 12 ≥ 12，总分为0" in page.locator(".kam-veto").inner_text()
+
+
+def test_bonus_for_a_section_chosen_by_subject_type_in_the_browser(world, page_as_admin):
+    """加分项 of a section (室): choosing the subject type shows the chooser of that type only."""
+    from kam.assessment.models import Bonus
+    from kam.org import services as org_services
+    from kam.org.models import OrgKind
+
+    section = org_services.org_unit_create(name="大客户室", code="K1DS", parent=world.unit("dept"),
+                                           kind=OrgKind.SECTION)
+    page, base = page_as_admin
+    with at(dt.datetime(2026, 4, 8, 10, 0)):
+        page.goto(f"{base}/assessment/bonuses/new/")
+        assert page.locator("#row-subject").is_visible()
+        assert not page.locator("#row-section").is_visible() and not page.locator("#row-department").is_visible()
+        page.select_option("#id_subject_type", "section")
+        assert page.locator("#row-section").is_visible() and not page.locator("#row-subject").is_visible()
+        page.select_option("#id_section", str(section.pk))
+        page.fill("#id_period", MONTH)
+        page.fill("#id_points", "3")
+        page.fill("#id_reason", "室的贡献")
+        page.click("button:has-text('保存')")
+        page.wait_for_url(lambda url: "/assessment/bonuses/" in url and not url.endswith("/new/"))
+        page.goto(f"{base}/assessment/bonuses/?subject_type=section")
+        listing = page.locator("table").inner_text()
+    assert "室的贡献" in listing and "大客户室" in listing
+    assert Bonus.objects.get().org_unit == section

@@ -9,9 +9,20 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kam.core.forms import BootstrapMixin, KamForm, ServiceModelForm
+from kam.core.querysets import ScopeSpec
 from kam.org.models import OrgUnit, User
+from kam.org.permissions import scope_q
 
-from .models import AtomicIndicator, Indicator, Metric, MetricSource, Result, SubjectType, Template
+from .models import (
+    MODULE_RESULTS,
+    AtomicIndicator,
+    Indicator,
+    Metric,
+    MetricSource,
+    Result,
+    SubjectType,
+    Template,
+)
 
 INTERVAL_ROWS = 10
 COMPONENT_ROWS = 8
@@ -233,11 +244,74 @@ def _manager_choices():
     return User.objects.filter(roles__code="account_manager", is_active=True).distinct().order_by("username")
 
 
-class BonusForm(KamForm):
-    """加分项: a manager's extra points for a month; subject and month are fixed once given."""
+class _ResultsManagers:
+    """The data scope of assessment results applied to the account managers themselves."""
 
-    subject = forms.ModelChoiceField(label=_("account manager"), queryset=_manager_choices())
+    kam_scope = ScopeSpec(module=MODULE_RESULTS, org="org_unit", owner="")
+
+
+class _ResultsUnits:
+    """The data scope of assessment results applied to sections and departments themselves."""
+
+    kam_scope = ScopeSpec(module=MODULE_RESULTS, org="")
+
+
+def _in_results_scope(queryset, spec: type, user: Any):
+    """``queryset`` within the user's "change" scope of assessment results (none without a grant)."""
+    q = scope_q(user, spec, "change")  # type: ignore[arg-type]
+    return queryset.none() if q is None else queryset.filter(q)
+
+
+def _unit_label(unit: OrgUnit) -> str:
+    return f"{unit.parent.name} / {unit.name}" if unit.parent_id else unit.name
+
+
+class SubjectChoiceForm(KamForm):
+    """Subject type first, then the subject: an account manager, a section or a department within
+    the user's scope of assessment results (the service checks the scope again)."""
+
+    subject_type = forms.ChoiceField(label=_("subject type"), choices=SubjectType.choices,
+                                     initial=SubjectType.MANAGER, required=False)
+    subject = forms.ModelChoiceField(label=_("account manager"), queryset=_manager_choices(), required=False)
+    section = forms.ModelChoiceField(label=_("section"), required=False, queryset=OrgUnit.objects.none())
+    department = forms.ModelChoiceField(label=_("department"), required=False, queryset=OrgUnit.objects.none())
     period = forms.CharField(label=_("month"), max_length=7, widget=forms.TextInput(attrs={"type": "month"}))
+
+    SUBJECT_FIELDS = {SubjectType.MANAGER: "subject", SubjectType.SECTION: "section",
+                      SubjectType.DEPARTMENT: "department"}
+
+    def __init__(self, *args: Any, instance=None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            for name in ("subject_type", "period", *self.SUBJECT_FIELDS.values()):
+                del self.fields[name]
+            return
+        # The choices follow the scope of assessment results (not of the org or user pages).
+        for name, kind in (("section", SubjectType.SECTION), ("department", SubjectType.DEPARTMENT)):
+            units = OrgUnit.objects.filter(kind=kind, enabled=True).select_related("parent").order_by("path")
+            field = self.fields[name]
+            field.queryset = units if self.user is None else _in_results_scope(units, _ResultsUnits, self.user)
+            field.label_from_instance = _unit_label
+        if self.user is not None:
+            self.fields["subject"].queryset = _in_results_scope(_manager_choices(), _ResultsManagers, self.user)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "subject_type" not in self.fields:  # editing: subject and month are fixed
+            return data
+        kind = data["subject_type"] = data.get("subject_type") or SubjectType.MANAGER
+        if kind in self.SUBJECT_FIELDS:
+            name = self.SUBJECT_FIELDS[kind]
+            if data.get(name) is None and name not in self.errors:
+                self.add_error(name, _("Choose the subject."))
+            data["subject_id"] = data[name].pk if data.get(name) is not None else None
+        return data
+
+
+class BonusForm(SubjectChoiceForm):
+    """加分项: extra points of an account manager, a section or a department for a month; subject
+    and month are fixed once given."""
+
     points = forms.CharField(label=_("points"), max_length=10)
     reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -245,21 +319,15 @@ class BonusForm(KamForm):
         if instance is not None:
             kwargs["initial"] = {**kwargs.get("initial", {}), "points": f"{instance.points.normalize():f}",
                                  "reason": instance.reason}
-        super().__init__(*args, **kwargs)
-        if instance is not None:
-            del self.fields["subject"], self.fields["period"]
+        super().__init__(*args, instance=instance, **kwargs)
 
 
-class NoteForm(KamForm):
-    """非KPI考核信息: free text about a manager's month."""
+class NoteForm(SubjectChoiceForm):
+    """非KPI考核信息: free text about the month of an account manager, a section or a department."""
 
-    subject = forms.ModelChoiceField(label=_("account manager"), queryset=_manager_choices())
-    period = forms.CharField(label=_("month"), max_length=7, widget=forms.TextInput(attrs={"type": "month"}))
     text = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 5}))
 
     def __init__(self, *args: Any, instance=None, **kwargs: Any) -> None:
         if instance is not None:
             kwargs["initial"] = {**kwargs.get("initial", {}), "text": instance.text}
-        super().__init__(*args, **kwargs)
-        if instance is not None:
-            del self.fields["subject"], self.fields["period"]
+        super().__init__(*args, instance=instance, **kwargs)

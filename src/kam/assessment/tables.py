@@ -182,7 +182,7 @@ class BonusTable(KamTable):
 
     class Meta(KamTable.Meta):
         model = Bonus
-        fields = ("period", "subject", "org_unit", "points", "reason", "created_by", "created_at")
+        fields = ("period", "subject_type", "subject", "org_unit", "points", "reason", "created_by", "created_at")
 
     def render_subject(self, record):
         return record.subject_name
@@ -198,7 +198,7 @@ class NoteTable(KamTable):
 
     class Meta(KamTable.Meta):
         model = AssessmentNote
-        fields = ("period", "subject", "org_unit", "text", "created_by", "updated_at")
+        fields = ("period", "subject_type", "subject", "org_unit", "text", "created_by", "updated_at")
 
     def render_subject(self, record):
         return record.subject_name

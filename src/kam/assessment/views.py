@@ -736,8 +736,8 @@ class BonusEditView(ObjectEditView):
 
     def create(self, form):
         data = form.cleaned_data
-        return services.bonus_create(user=self.request.user, subject_type=SubjectType.MANAGER,
-                                     subject_id=data["subject"].pk, period=data["period"], points=data["points"],
+        return services.bonus_create(user=self.request.user, subject_type=data["subject_type"],
+                                     subject_id=data["subject_id"], period=data["period"], points=data["points"],
                                      reason=data["reason"])
 
     def update(self, form, obj):
@@ -786,8 +786,8 @@ class NoteEditView(ObjectEditView):
 
     def create(self, form):
         data = form.cleaned_data
-        return services.note_create(user=self.request.user, subject_type=SubjectType.MANAGER,
-                                    subject_id=data["subject"].pk, period=data["period"], text=data["text"])
+        return services.note_create(user=self.request.user, subject_type=data["subject_type"],
+                                    subject_id=data["subject_id"], period=data["period"], text=data["text"])
 
     def update(self, form, obj):
         return services.note_update(user=self.request.user, note=obj, text=form.cleaned_data["text"])
