@@ -57,10 +57,24 @@ def test_designer_and_instance_diagram_in_browser(transactional_db, pworld, live
             page.locator("g.djs-shape[data-element-id='supervisor_review']").first.click()
             page.wait_for_selector("#kam-node-panel[data-selected='supervisor_review']")
             assert page.input_value("#kam-p-kind") == "superior" and page.input_value("#kam-p-limit") == "24"
+            # R-PROC: a role spec's business_line key is edited in the panel and shown in the JSON view
+            page.select_option("#kam-p-kind", "role")
+            page.fill("#kam-p-role", "reviewer_city")
+            page.fill("#kam-p-business-line", "line")
+            page.press("#kam-p-business-line", "Tab")
+            assert '"business_line": "line"' in page.input_value("#kam-designer-config")
             page.select_option("#kam-p-kind", "user")
             page.fill("#kam-p-users", "peer")
             page.press("#kam-p-users", "Tab")
             page.uncheck("#kam-p-action-transfer")
+            # step form fields (环节表单) in the panel
+            page.click("#kam-p-field-add")
+            row = page.locator("#kam-p-fields [data-field]").first
+            row.locator("[data-f='name']").fill("satisfied")
+            row.locator("[data-f='label']").fill("客户是否满意")
+            row.locator("[data-f='type']").select_option("choice")
+            row.locator("[data-f='choices']").fill("yes:满意, no:不满意")
+            row.locator("[data-f='required']").check()
             page.check("#kam-designer-advanced")
             assert '"peer"' in page.input_value("#kam-designer-config")
             page.click("#kam-designer-save")
@@ -70,6 +84,8 @@ def test_designer_and_instance_diagram_in_browser(transactional_db, pworld, live
             cfg = new.node_config["supervisor_review"]
             assert cfg["approver"] == {"kind": "user", "users": ["peer"]} and cfg["time_limit_hours"] == 24
             assert "transfer" not in cfg["actions"] and "send_back" in cfg["actions"]
+            assert cfg["fields"] == [{"name": "satisfied", "label": "客户是否满意", "type": "choice",
+                                      "required": True, "choices": [["yes", "满意"], ["no", "不满意"]]}]
             # activate it on the definition page
             page.goto(f"{live_server.url}/processes/definitions/{version.definition_id}/")
             page.locator(f"form[action='/processes/versions/{new.pk}/activate/'] button").click()
@@ -81,6 +97,7 @@ def test_designer_and_instance_diagram_in_browser(transactional_db, pworld, live
             peer_page.goto(f"{live_server.url}/processes/tasks/")
             peer_page.get_by_role("link", name="主管审批").click()
             assert peer_page.locator("button[value='transfer']").count() == 0
+            peer_page.get_by_label("客户是否满意").select_option("yes")
             peer_page.click("button[value='approve']")
             peer_page.wait_for_selector(".alert-success")
             # second user's task list: the leader approves
@@ -99,3 +116,4 @@ def test_designer_and_instance_diagram_in_browser(transactional_db, pworld, live
     assert not outside, outside
     inst.refresh_from_db()
     assert inst.status == "completed" and inst.version.number == 2
+    assert inst.data["satisfied"] == "yes"

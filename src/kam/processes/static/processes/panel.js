@@ -91,7 +91,71 @@
       panel.querySelectorAll("#kam-p-actions input").forEach(function (box) {
         box.checked = !actions || actions.indexOf(box.value) >= 0 || box.value === "approve";
       });
+      fillFields(cfg.fields || []);
       showParts(cfg);
+    }
+
+    // step form fields (环节表单): one row per field, written back as cfg.fields
+    var fieldBox = document.getElementById("kam-p-fields");
+    var fieldRow = document.getElementById("kam-p-field-row");
+
+    function addFieldRow(field) {
+      var row = fieldRow.content.firstElementChild.cloneNode(true);
+      row.querySelector("[data-f='name']").value = field.name || "";
+      row.querySelector("[data-f='label']").value = field.label || "";
+      row.querySelector("[data-f='type']").value = field.type || "text";
+      row.querySelector("[data-f='required']").checked = !!field.required;
+      row.querySelector("[data-f='choices']").value = (field.choices || []).map(function (c) {
+        return Array.isArray(c) ? c[0] + ":" + c[1] : c;
+      }).join(", ");
+      fieldBox.appendChild(row);
+    }
+
+    function fillFields(fields) {
+      if (!fieldBox) { return; }
+      fieldBox.innerHTML = "";
+      fields.forEach(addFieldRow);
+    }
+
+    function readFields() {
+      var fields = [];
+      fieldBox.querySelectorAll("[data-field]").forEach(function (row) {
+        var f = { name: row.querySelector("[data-f='name']").value.trim(),
+                  label: row.querySelector("[data-f='label']").value.trim(),
+                  type: row.querySelector("[data-f='type']").value };
+        if (row.querySelector("[data-f='required']").checked) { f.required = true; }
+        if (f.type === "choice") {
+          f.choices = row.querySelector("[data-f='choices']").value.split(/[,，、]+/).map(function (c) {
+            return c.trim();
+          }).filter(Boolean).map(function (c) {
+            var i = c.search(/[:：]/);
+            return i > 0 ? [c.slice(0, i).trim(), c.slice(i + 1).trim()] : c;
+          });
+        }
+        fields.push(f);
+      });
+      return fields;
+    }
+
+    function writeFields() {
+      var cfg = cfgOf(true);
+      var fields = readFields();
+      if (fields.length) { cfg.fields = fields; } else { delete cfg.fields; }
+      if (Object.keys(cfg).length === 0) { delete config[current.id]; }
+      write();
+    }
+
+    if (fieldBox) {
+      document.getElementById("kam-p-field-add").addEventListener("click", function () {
+        if (!current) { return; }
+        addFieldRow({});
+      });
+      fieldBox.addEventListener("click", function (event) {
+        var remove = event.target.closest("[data-field-remove]");
+        if (!remove || !current) { return; }
+        remove.closest("[data-field]").remove();
+        writeFields();
+      });
     }
 
     function parse(input) {
@@ -116,6 +180,11 @@
         modeler.get("modeling").updateProperties(current, {
           conditionExpression: text ? moddle.create("bpmn:FormalExpression", { body: text }) : undefined
         });
+        return;
+      }
+      if (input.closest("#kam-p-fields")) {
+        event.stopPropagation();
+        writeFields();
         return;
       }
       var cfg = cfgOf(true);
