@@ -715,15 +715,12 @@ class BonusListView(ObjectListView):
     create_url_name = "assessment:bonus_create"
 
 
-class BonusEditView(ObjectEditView):
-    model = Bonus
-    module = MODULE_RESULTS
-    form_class = BonusForm
-    list_url_name = "assessment:bonus_list"
-    template_name = "assessment/record_edit.html"
+class _SubjectRecordEditView(ObjectEditView):
+    """Create / edit page of a bonus or a note: one subject and month, a delete link when editing."""
 
-    def get_initial(self) -> dict[str, Any]:
-        return {"period": clock.current_month()} if self.is_create() else {}
+    module = MODULE_RESULTS
+    template_name = "assessment/record_edit.html"
+    delete_url_name = ""
 
     def form_accepts_instance(self) -> bool:
         return True
@@ -731,8 +728,18 @@ class BonusEditView(ObjectEditView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         if not self.is_create():
-            context["delete_url"] = reverse("assessment:bonus_delete", args=[self.get_object().pk])
+            context["delete_url"] = reverse(self.delete_url_name, args=[self.get_object().pk])
         return context
+
+
+class BonusEditView(_SubjectRecordEditView):
+    model = Bonus
+    form_class = BonusForm
+    list_url_name = "assessment:bonus_list"
+    delete_url_name = "assessment:bonus_delete"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"period": clock.current_month()} if self.is_create() else {}
 
     def create(self, form):
         data = form.cleaned_data
@@ -765,24 +772,14 @@ class NoteListView(ObjectListView):
     create_url_name = "assessment:note_create"
 
 
-class NoteEditView(ObjectEditView):
+class NoteEditView(_SubjectRecordEditView):
     model = AssessmentNote
-    module = MODULE_RESULTS
     form_class = NoteForm
     list_url_name = "assessment:note_list"
-    template_name = "assessment/record_edit.html"
+    delete_url_name = "assessment:note_delete"
 
     def get_initial(self) -> dict[str, Any]:
         return {"period": cal.previous_month()} if self.is_create() else {}
-
-    def form_accepts_instance(self) -> bool:
-        return True
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        if not self.is_create():
-            context["delete_url"] = reverse("assessment:note_delete", args=[self.get_object().pk])
-        return context
 
     def create(self, form):
         data = form.cleaned_data
