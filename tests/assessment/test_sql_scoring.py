@@ -1,4 +1,5 @@
-"""The SQL engine (scoring inside PostgreSQL) against the pure kernel on the same data: every
+"""The SQL engine (scoring inside PostgreSQL, or SQLite on scaled integers) against the pure kernel
+on the same data: every
 result and detail row equal, the missing-data report equal. Boundary values: bounds hit exactly on
 open and closed ends (R-ASM-1), descending intervals, completion rates exactly on a bound and
 rounded to 6 decimals, a zero target, values outside the declared domain, missing values under
@@ -84,7 +85,6 @@ def _compute(engine: str) -> AssessmentRun:
         return services.compute(run, engine=engine)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL engine runs on PostgreSQL")
 def test_sql_engine_and_kernel_write_the_same_rows(month):
     kernel_run = _compute(services.ENGINE_KERNEL)
     kernel_rows = _rows()
@@ -110,9 +110,9 @@ def test_sql_engine_and_kernel_write_the_same_rows(month):
     assert _rows() == sql_rows and again.input_hash == sql_run.input_hash
 
 
-def test_kernel_engine_is_used_off_postgresql():
-    assert services.scoring_engine() == (services.ENGINE_SQL if connection.vendor == "postgresql"
-                                         else services.ENGINE_KERNEL)
+def test_sql_engine_is_used_on_postgresql_and_sqlite():
+    assert connection.vendor in ("postgresql", "sqlite")
+    assert services.scoring_engine() == services.ENGINE_SQL
 
 
 @pytest.fixture
@@ -150,7 +150,6 @@ def rate_month(month):
     return config
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL engine runs on PostgreSQL")
 def test_sql_engine_and_kernel_agree_on_floor_and_cap_and_deductions(rate_month):
     kernel_run = _compute(services.ENGINE_KERNEL)
     kernel_rows = _rows()
@@ -181,3 +180,26 @@ def test_sql_engine_and_kernel_agree_on_floor_and_cap_and_deductions(rate_month)
     results = {r[1]: r[7] for r in sql_rows[0]}
     assert results[world.user("peer").pk] == "blocked"  # no target under the block policy
     assert results[world.user("sub").pk] == "scored"  # the floor never holds a result
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the exact range of the SQLite engine")
+def test_sqlite_engine_hands_a_month_beyond_its_exact_range_to_the_kernel(month):
+    """SQLite stores decimals as floats; the SQL engine scores on integers scaled from them, exact
+    for |value| < 10¹¹. A month with a bigger value is scored by the kernel (nothing of the
+    refused attempt is kept), and asking for the SQL engine by name refuses it."""
+    from kam.assessment.sqlitescoring import Unfit
+
+    world = month["world"]
+    services.metric_values_save(items=[{"metric": "visits", "subject_type": "manager",
+                                        "subject": world.user("dept").pk, "period": MONTH,
+                                        "value": "100000000000"}])
+    kernel_run = _compute(services.ENGINE_KERNEL)
+    kernel_rows = _rows()
+    with pytest.raises(Unfit):
+        _compute(services.ENGINE_SQL)
+    assert _rows() == kernel_rows
+    with at(dt.date(2026, 4, 9)):
+        auto = services.compute(AssessmentRun.objects.create(period=MONTH, refresh_config=True))
+    assert _rows() == kernel_rows and auto.report == kernel_run.report
+    visits = ScoreDetail.objects.get(result__subject_id=world.user("dept").pk, atomic_name="客户拜访次数")
+    assert visits.value == D("100000000000") and visits.status == "ok"

@@ -14,7 +14,6 @@ from io import BytesIO
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -301,7 +300,6 @@ def _compute(engine: str) -> AssessmentRun:
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL engine runs on PostgreSQL")
 def test_sql_engine_and_kernel_agree_on_veto_items(veto_config):
     world = veto_config["world"]
     _save_values(world)

@@ -971,14 +971,15 @@ def _input_hash(config: dict, values: dict | str, bonuses: dict, adjustments: di
 
 
 ENGINE_KERNEL = "kernel"  # values read into Python, scored by kernel.score_batch, rows streamed back
-ENGINE_SQL = "sql"  # scored inside PostgreSQL (kam.assessment.sqlscoring), same arithmetic
+ENGINE_SQL = "sql"  # scored inside the database (sqlscoring / sqlitescoring), same arithmetic
 
 
 def scoring_engine() -> str:
-    """The engine of a run: SQL on PostgreSQL (exact ``numeric``), the kernel elsewhere."""
+    """The engine of a run: SQL inside PostgreSQL (exact ``numeric``) or SQLite (scaled integers),
+    the kernel on any other database."""
     from django.db import connection
 
-    return ENGINE_SQL if connection.vendor == "postgresql" else ENGINE_KERNEL
+    return ENGINE_SQL if connection.vendor in ("postgresql", "sqlite") else ENGINE_KERNEL
 
 
 def _gone(config: dict) -> tuple[set[int], set[int], set[int]]:
@@ -1000,7 +1001,12 @@ def _clear_gone_links(period: str, gone_indicators: set[int], gone_atomics: set[
 
 
 def _compute_sql(run: AssessmentRun, config: dict) -> AssessmentRun:
-    from .sqlscoring import score_month
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        from .sqlitescoring import score_month
+    else:
+        from .sqlscoring import score_month
 
     period = run.period
     bonuses = _sums(Bonus, "points", period)
@@ -1061,7 +1067,15 @@ def compute(run: AssessmentRun, engine: str | None = None) -> AssessmentRun:
         config = build_config(period)
     builtin_values_store(period)  # the platform's own data, as of now, like any value of the month
     if (engine or scoring_engine()) == ENGINE_SQL:
-        return _compute_sql(run, config)
+        from .sqlitescoring import Unfit
+
+        try:
+            with transaction.atomic():
+                return _compute_sql(run, config)
+        except Unfit:
+            if engine:  # asked for by name: no silent change of engine
+                raise
+            # a number beyond the SQLite engine's exact range: the kernel scores the month
     values = _load_values(period, config)
     bonuses = _sums(Bonus, "points", period)
     adjustments = _sums(Adjustment, "delta", period)
