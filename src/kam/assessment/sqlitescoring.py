@@ -256,20 +256,21 @@ def score_month(run: Any, config: dict, period: str, gone_templates: set[int]) -
                 raise Unfit("completion rate") from None
             raise
         # Per result: template score (scale 10⁶), held, missing count, fingerprint of the values.
+        # (the atomic indicators that hold a result; a subject's place in the run is rid − first id)
+        block = ", ".join(str(int(aid)) for aid, a in config["atomics"].items()
+                          if a["missing"] == kernel.MISSING_BLOCK) or "NULL"
         cursor.execute(f"""
             CREATE TEMP TABLE asm_agg AS
             SELECT d.result_id AS rid,
                    SUM(CAST(ROUND(d.contribution * 10000) AS INTEGER) * CAST(ROUND(d.indicator_weight * 100)
                        AS INTEGER)) AS score,
-                   MAX(d.status IN ('missing', 'no_target', 'out_of_domain') AND c.block) AS blocked,
+                   MAX(d.status IN ('missing', 'no_target', 'out_of_domain') AND d.atomic_id IN ({block})) AS blocked,
                    SUM(d.status IN ('missing', 'no_target')) AS lacking,
                    SUM(((COALESCE(CAST(ROUND(d.value * 10000) AS INTEGER), 0) * 100
                          + COALESCE(CAST(ROUND(d.measure * 1000000) AS INTEGER), 0)) %% {FINGERPRINT_MOD})
-                       * ((s.subject_id %% 9973 + d.atomic_id * 31 + d.position) %% {FINGERPRINT_MOD})
+                       * (((d.result_id - %s) %% 9973 + d.atomic_id * 31 + d.position) %% {FINGERPRINT_MOD})
                        %% {FINGERPRINT_MOD}) AS fingerprint
-            FROM {t['detail']} d JOIN asm_s s ON s.rid = d.result_id
-            JOIN asm_c c ON c.template_id = s.template_id AND c.position = d.position
-            WHERE d.id > %s GROUP BY d.result_id""", [detail_before])
+            FROM {t['detail']} d WHERE d.id > %s GROUP BY d.result_id""", [first_id, detail_before])
         has_vetoes = any(tpl.get("vetoes") for tpl in config["templates"].values())
         veto_join, veto_cols = "", "NULL AS vt_total, '' AS vt_text"
         if has_vetoes:
