@@ -4,9 +4,9 @@ Figures:
 
 - our run (``services.run_execute``), first on an empty month and then re-run (which replaces the
   month): read the recorded configuration, the missing-data report, score, write 100k results and
-  2M score details with their explanation, the ranks and the input fingerprint. On PostgreSQL the
-  month is scored inside the database (``kam.assessment.sqlscoring``); on SQLite by the Python
-  kernel (values read into Python, details streamed back with ``executemany``);
+  2M score details with their explanation, the ranks and the input fingerprint. The month is
+  scored inside the database: ``kam.assessment.sqlscoring`` on PostgreSQL, ``sqlitescoring``
+  (scaled-integer arithmetic) on SQLite;
 - the lower bound: hand-written SQL over the base tables producing the same rows — the results,
   the details (value, interval hit, score, weight, contribution, indicator score) and each
   result's score, total and ranks — with none of the run's bookkeeping (no configuration
