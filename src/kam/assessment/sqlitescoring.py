@@ -42,7 +42,7 @@ from typing import Any
 from django.db import connection
 
 from . import kernel
-from .sqlscoring import REPORT_LIST_CAP, SqlOutcome, _tables
+from .sqlscoring import REPORT_LIST_CAP, SqlOutcome, _tables, components
 
 VALUE_LIMIT = Decimal(10) ** 11  # |value| below this: value × 10⁴ is an exact integer in a float
 BOUND_LIMIT = Decimal(10) ** 12  # |bound| below this: bound × 10⁶ fits 64 bits
@@ -138,25 +138,12 @@ def _temp_tables(cursor, config: dict, gone_templates: set[int], first_id: int) 
          for ord_, s in enumerate(subjects)])
     attain = False
     rows = []
-    for tid, t in config["templates"].items():
-        position = 0
-        for iid, iweight in t["indicators"]:
-            ind = config["indicators"][str(iid)]
-            for aid, aweight in ind["atomics"]:
-                a = config["atomics"][str(aid)]
-                position += 1
-                rate = a["mode"] == kernel.MODE_RATE
-                a_attain = rate or a["mode"] == kernel.MODE_ATTAINMENT
-                attain |= a_attain
-                deduct = a["mode"] == kernel.MODE_DEDUCTION
-                rows.append((
-                    int(tid), int(iid), ind["name"], _scaled(iweight, 2), int(aid), a["name"], a["metric_id"],
-                    a["target_metric_id"], a["metric"], a_attain, a["missing"] == kernel.MISSING_BLOCK,
-                    _scaled(aweight, 2), position, rate,
-                    kernel.rate_text(Decimal(a["floor"]), Decimal(a["cap"])) if rate else None, deduct,
-                    # the deduction's formula up to the value, e.g. "100 − 5 × " (kernel.deduction_text)
-                    f"{kernel.fmt(Decimal(a['full_score']))} − {kernel.fmt(Decimal(a['per_unit']))} × "
-                    if deduct else None))
+    for c in components(config):
+        a = c.atomic
+        attain |= c.attain
+        rows.append((c.template_id, c.indicator_id, c.indicator_name, _scaled(c.indicator_weight, 2), c.atomic_id,
+                     a["name"], a["metric_id"], a["target_metric_id"], a["metric"], c.attain, c.block,
+                     _scaled(c.atomic_weight, 2), c.position, c.rate, c.clamp_text, c.deduct, c.deduct_text))
     cursor.executemany("INSERT INTO asm_c VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
                        "%s)", rows)
     rows = []

@@ -48,6 +48,45 @@ class SqlOutcome:
     values_digest: str = ""
 
 
+@dataclass(frozen=True)
+class Component:
+    """One weighted atomic indicator of a recorded template, as both SQL engines copy it."""
+
+    template_id: int
+    indicator_id: int
+    indicator_name: str
+    indicator_weight: str
+    atomic_id: int
+    atomic: dict
+    atomic_weight: str
+    position: int  # within the template, as the details are numbered
+    rate: bool
+    attain: bool  # divides by a target (attainment or completion rate)
+    deduct: bool
+    block: bool
+    clamp_text: str | None  # a rate's "[floor, cap]"
+    deduct_text: str | None  # a deduction's formula up to the value, e.g. "100 − 5 × " (kernel.deduction_text)
+
+
+def components(config: dict):
+    """Every weighted atomic indicator of every template of ``config``, in detail order."""
+    for tid, t in config["templates"].items():
+        position = 0
+        for iid, iweight in t["indicators"]:
+            ind = config["indicators"][str(iid)]
+            for aid, aweight in ind["atomics"]:
+                a = config["atomics"][str(aid)]
+                position += 1
+                rate = a["mode"] == kernel.MODE_RATE
+                deduct = a["mode"] == kernel.MODE_DEDUCTION
+                yield Component(
+                    int(tid), int(iid), ind["name"], iweight, int(aid), a, aweight, position, rate,
+                    rate or a["mode"] == kernel.MODE_ATTAINMENT, deduct, a["missing"] == kernel.MISSING_BLOCK,
+                    kernel.rate_text(Decimal(a["floor"]), Decimal(a["cap"])) if rate else None,
+                    f"{kernel.fmt(Decimal(a['full_score']))} − {kernel.fmt(Decimal(a['per_unit']))} × "
+                    if deduct else None)
+
+
 def _tables() -> dict[str, str]:
     from .models import Adjustment, Bonus, MetricValue, Result, ScoreDetail
 
@@ -91,26 +130,13 @@ def _temp_tables(cursor, config: dict, gone_templates: set[int], result_table: s
                             None if tid in gone_templates else tid, config["templates"][str(tid)]["name"]))
     attain = False
     with raw.copy("COPY asm_c FROM STDIN") as copy:
-        for tid, t in config["templates"].items():
-            position = 0
-            for iid, iweight in t["indicators"]:
-                ind = config["indicators"][str(iid)]
-                for aid, aweight in ind["atomics"]:
-                    a = config["atomics"][str(aid)]
-                    position += 1
-                    rate = a["mode"] == kernel.MODE_RATE
-                    a_attain = rate or a["mode"] == kernel.MODE_ATTAINMENT
-                    attain |= a_attain
-                    clamp = (kernel.rate_text(Decimal(a["floor"]), Decimal(a["cap"])) if rate else None)
-                    deduct = a["mode"] == kernel.MODE_DEDUCTION
-                    # The deduction's formula up to the value, e.g. "100 − 5 × " (kernel.deduction_text).
-                    deduct_text = (f"{kernel.fmt(Decimal(a['full_score']))} − {kernel.fmt(Decimal(a['per_unit']))} × "
-                                   if deduct else None)
-                    copy.write_row((int(tid), int(iid), ind["name"], iweight, int(aid), a["name"], a["metric_id"],
-                                    a["target_metric_id"], a["metric"], a_attain,
-                                    a["missing"] == kernel.MISSING_BLOCK, aweight, position, rate,
-                                    a.get("full_score"), a.get("floor"), a.get("cap"), clamp, deduct,
-                                    a.get("per_unit"), deduct_text))
+        for c in components(config):
+            a = c.atomic
+            attain |= c.attain
+            copy.write_row((c.template_id, c.indicator_id, c.indicator_name, c.indicator_weight, c.atomic_id,
+                            a["name"], a["metric_id"], a["target_metric_id"], a["metric"], c.attain, c.block,
+                            c.atomic_weight, c.position, c.rate, a.get("full_score"), a.get("floor"), a.get("cap"),
+                            c.clamp_text, c.deduct, a.get("per_unit"), c.deduct_text))
     with raw.copy("COPY asm_i FROM STDIN") as copy:
         for aid, a in config["atomics"].items():
             for pos, (lo, lc, hi, hc, sc) in enumerate(a["intervals"], 1):
