@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kam.todo import services
-from kam.todo.models import TodoItem
+from kam.todo.models import Subscription, TodoItem
 
 from .conftest import NOW, at
 
@@ -67,3 +67,28 @@ def test_item_list_and_subscription_and_reminder_pages_render(tworld):
         assert client.get(reverse("todo:reminder_list")).status_code == 200
         en = client.get(reverse("todo:list"), HTTP_ACCEPT_LANGUAGE="en")
         assert en.status_code == 200
+
+
+def test_subscription_page_changes_the_lead_time(tworld):
+    """R-WORK-4 订阅: the page changes a subscription's lead time (修改 prefills the form; subscribing
+    to the same event type again updates it)."""
+    me = tworld.user("me")
+    with time_machine.travel(NOW, tick=False):
+        sub = services.subscription_create(user=me, source="assigned", lead_minutes=90)
+        client = Client()
+        client.force_login(me)
+        page = client.get(reverse("todo:subscription_list") + f"?edit={sub.pk}").content.decode()
+        assert "修改提前时间" in page
+        assert 'value="90"' in page and '<option value="minutes" selected>' in page
+        resp = client.post(reverse("todo:subscription_list"),
+                           {"source": "assigned", "lead_value": "2", "lead_unit": "days"}, follow=True)
+        assert "提前 2 天" in resp.content.decode()
+        sub.refresh_from_db()
+        assert sub.lead_minutes == 2880
+        assert Subscription.objects.filter(user=me).count() == 1
+        again = client.get(reverse("todo:subscription_list") + f"?edit={sub.pk}").content.decode()
+        assert 'value="2"' in again and '<option value="days" selected>' in again
+        # someone else's subscription is not filled in
+        other = services.subscription_create(user=tworld.user("sub"), source="assigned", lead_minutes=30)
+        blank = client.get(reverse("todo:subscription_list") + f"?edit={other.pk}").content.decode()
+        assert 'value="30"' not in blank

@@ -106,6 +106,17 @@ def source_label(code: str) -> str:
     return str(source.label) if source else code
 
 
+def lead_split(minutes: int) -> tuple[int, str]:
+    """A lead time as the form enters it: the number and the largest unit that divides it."""
+    from .models import LeadUnit
+
+    if minutes and minutes % 1440 == 0:
+        return minutes // 1440, LeadUnit.DAYS
+    if minutes and minutes % 60 == 0:
+        return minutes // 60, LeadUnit.HOURS
+    return minutes, LeadUnit.MINUTES
+
+
 def lead_display(minutes: int) -> str:
     if minutes == 0:
         return _("when due")

@@ -29,7 +29,7 @@ from . import services
 from .filtersets import TodoItemFilterSet
 from .forms import SubscriptionForm, TodoItemForm
 from .models import ITEMS_MODULE, MODULE, Reminder, Subscription, TodoItem
-from .selectors import event_types, todo_list, unread_reminders, visible_sources
+from .selectors import event_types, lead_split, todo_list, unread_reminders, visible_sources
 from .tables import ReminderTable, SubscriptionTable, TodoItemTable
 
 
@@ -186,7 +186,18 @@ class SubscriptionListView(ObjectListView):
     title = gettext_lazy("Subscriptions")
 
     def get_form(self) -> SubscriptionForm:
-        return getattr(self, "_form", None) or SubscriptionForm(user=self.request.user)
+        form = getattr(self, "_form", None)
+        if form is not None:
+            return form
+        # 修改: ?edit=<id> of one's own subscription fills the form with its event type and lead time.
+        edit = self.request.GET.get("edit", "")
+        sub = (Subscription.objects.filter(pk=int(edit), user_id=self.request.user.pk).first()
+               if edit.isdigit() else None)
+        if sub is None:
+            return SubscriptionForm(user=self.request.user)
+        value, unit = lead_split(sub.lead_minutes)
+        return SubscriptionForm(user=self.request.user,
+                                initial={"source": sub.source, "lead_value": value, "lead_unit": unit})
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -199,9 +210,16 @@ class SubscriptionListView(ObjectListView):
             raise PermissionDenied(_("You have no permission for this action."))
         form = SubscriptionForm(request.POST, user=request.user)
         if form.is_valid():
+            # The same event type again changes the lead time of the existing subscription.
+            existing = Subscription.objects.filter(user_id=request.user.pk,
+                                                   source=form.cleaned_data["source"]).first()
             try:
-                sub = services.subscription_create(user=request.user, source=form.cleaned_data["source"],
-                                                   lead_minutes=form.lead_minutes)
+                if existing is not None:
+                    sub = services.subscription_update(user=request.user, subscription=existing,
+                                                       lead_minutes=form.lead_minutes)
+                else:
+                    sub = services.subscription_create(user=request.user, source=form.cleaned_data["source"],
+                                                       lead_minutes=form.lead_minutes)
             except ValidationError as exc:
                 from kam.core.views import apply_service_error
 
@@ -209,7 +227,11 @@ class SubscriptionListView(ObjectListView):
             except PermissionDenied as exc:
                 form.add_error(None, _error_text(exc))
             else:
-                messages.success(request, _("Subscribed to “%(type)s”.") % {"type": sub})
+                if existing is not None:
+                    messages.success(request, _("The reminder for “%(type)s” now comes %(lead)s.") % {
+                        "type": sub, "lead": sub.lead_display})
+                else:
+                    messages.success(request, _("Subscribed to “%(type)s”.") % {"type": sub})
                 return HttpResponseRedirect(reverse("todo:subscription_list"))
         self._form = form
         return render(request, self.template_name, self.get_context_data(), status=200)
