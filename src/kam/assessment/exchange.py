@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kam.exchange.columns import ForeignKey, Integer, Month, Number, Text
+from kam.exchange.columns import DateTime, ForeignKey, Integer, Month, Number, Text
 from kam.exchange.specs import ExportSpec, ImportSpec, RowContext, register
 from kam.org.models import User
 
@@ -114,7 +114,7 @@ class AdjustmentExportSpec(ExportSpec):
         Number("delta", _("Adjustment")),
         Text("reason", _("Reason")),
         Text("created_by", _("Adjusted by"), source=lambda a: str(a.created_by or "")),
-        Text("created_at", _("Adjusted at"), source=lambda a: a.created_at.strftime("%Y-%m-%d %H:%M")),
+        DateTime("created_at", _("Adjusted at")),
     )
 
     def get_queryset(self, user):
@@ -157,7 +157,7 @@ class NoteExportSpec(ExportSpec):
         Text("subject", _("Subject"), source=lambda n: n.subject_name),
         Text("org_unit", _("Organisation unit"), source=lambda n: n.org_unit.name if n.org_unit_id else ""),
         Text("text", _("Note")),
-        Text("updated_at", _("Updated at"), source=lambda n: n.updated_at.strftime("%Y-%m-%d %H:%M")),
+        DateTime("updated_at", _("Updated at")),
     )
 
     def get_queryset(self, user):

@@ -32,3 +32,12 @@ def today() -> dt.date:
 def current_month() -> str:
     """This month as ``YYYY-MM``."""
     return today().strftime("%Y-%m")
+
+
+def local_text(moment: dt.datetime | None, seconds: bool = False) -> str:
+    """A moment as local time text, ``2026-03-31 09:30`` (with ``seconds``: ``…09:30:05``);
+    ``""`` for none. The one format of moments in messages, lists and exports."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

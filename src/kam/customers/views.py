@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from kam.core import clock
 from kam.core.views import (
     ModuleViewMixin,
     ObjectDeleteView,
@@ -832,9 +833,9 @@ class SharedDetailView(_OwnRequestsMixin, ObjectDetailView):
             (_("Customer"), obj.customer.name),
             (_("Requested content"), obj.get_content_display()),
             (_("Reason"), obj.reason),
-            (_("Requested at"), timezone.localtime(obj.requested_at).strftime("%Y-%m-%d %H:%M")),
+            (_("Requested at"), clock.local_text(obj.requested_at)),
             (_("Granted content"), obj.get_granted_content_display() if obj.granted_content else ""),
-            (_("Access until"), timezone.localtime(obj.expires_at).strftime("%Y-%m-%d %H:%M")
+            (_("Access until"), clock.local_text(obj.expires_at)
              if obj.expires_at else ""),
             (_("Opinion"), obj.opinion),
         ]

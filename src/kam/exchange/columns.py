@@ -19,9 +19,12 @@ from dataclasses import field as dc_field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from kam.core import clock
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _MULTI_SPLIT = re.compile(r"[,，、;；]")
@@ -119,8 +122,8 @@ class Column:
             return ""
         if isinstance(value, Decimal):
             return float(value)
-        if isinstance(value, dt.datetime):
-            return value.replace(tzinfo=None)
+        if isinstance(value, dt.datetime):  # Excel has no time zones: the local time
+            return (timezone.localtime(value) if timezone.is_aware(value) else value).replace(tzinfo=None)
         return value
 
     def cell_of(self, obj: Any) -> Any:
@@ -274,6 +277,22 @@ class Date(Column):
         if self.help:
             parts.append(str(self.help))
         return _("; ").join(parts)
+
+
+@dataclass(eq=False)
+class DateTime(Column):
+    """A moment, exported as local time text (``2026-03-31 09:30``; with ``seconds`` also the
+    seconds). Export only: moments are set by the application, not imported."""
+
+    seconds: bool = False
+    importable: bool = False
+    width: int = 18
+
+    def __post_init__(self) -> None:
+        self.type_label = gettext_lazy("Date and time")
+
+    def to_cell(self, value: Any) -> Any:
+        return clock.local_text(value or None, self.seconds)
 
 
 @dataclass(eq=False)

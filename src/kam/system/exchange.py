@@ -6,19 +6,14 @@ holds what the list shows (data scope, filters, sort).
 
 from __future__ import annotations
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kam.core.registry import MODULES
-from kam.exchange.columns import Choice, Integer, Text
+from kam.exchange.columns import Choice, DateTime, Integer, Text
 from kam.exchange.specs import ExportSpec, register
 
 from .filtersets import LoginLogFilterSet, OperationLogFilterSet
 from .models import LoginLog, LoginResult, OperationAction, OperationLog, OperationResult
-
-
-def _local_time(obj) -> str:
-    return timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _module_label(obj) -> str:
@@ -35,7 +30,7 @@ class OperationLogExport(ExportSpec):
     filterset = OperationLogFilterSet
     ordering = ("-created_at", "-id")
     columns = (
-        Text("created_at", _("Time"), source=_local_time, width=20),
+        DateTime("created_at", _("Time"), seconds=True, width=20),
         Text("username", _("Account")),
         Text("module", _("Module"), source=_module_label),
         Choice("action", _("Business action"), choices=OperationAction.choices),
@@ -58,7 +53,7 @@ class LoginLogExport(ExportSpec):
     filterset = LoginLogFilterSet
     ordering = ("-created_at", "-id")
     columns = (
-        Text("created_at", _("Time"), source=_local_time, width=20),
+        DateTime("created_at", _("Time"), seconds=True, width=20),
         Text("username", _("Account")),
         Text("ip", _("IP address")),
         Text("browser", _("Browser")),

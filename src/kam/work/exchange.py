@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kam.customers.models import Customer
-from kam.exchange.columns import CellError, Choice, ForeignKey, Integer, Text
+from kam.exchange.columns import CellError, Choice, DateTime, ForeignKey, Integer, Text
 from kam.exchange.specs import ExportSpec, ImportSpec, RowContext, register
 
 from . import services
@@ -28,16 +27,6 @@ from .models import (
 )
 
 
-def _local(path: str):
-    def read(obj: Any) -> str:
-        value = obj
-        for part in path.split("."):
-            value = getattr(value, part, None)
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
-    return read
-
-
 @register
 class WorkItemSpec(ExportSpec):
     code = "work.items"
@@ -54,12 +43,12 @@ class WorkItemSpec(ExportSpec):
         Text("customer_number", _("Key-customer number"), source="customer.key_number"),
         Text("customer_name", _("Customer name"), source="customer.name", width=30),
         Text("manager_name", _("Account manager"), source="manager.name"),
-        Text("planned", _("Start at"), source=_local("planned_at")),
-        Text("due", _("Due at"), source=_local("due_at")),
+        DateTime("planned", _("Start at"), source="planned_at"),
+        DateTime("due", _("Due at"), source="due_at"),
         Choice("state", _("State"), choices=State.choices),
         Choice("result", _("Result"), choices=Result.choices),
         Integer("attempts", _("Attempts")),
-        Text("completed", _("Completed at"), source=_local("completed_at")),
+        DateTime("completed", _("Completed at"), source="completed_at"),
         Text("cancel_reason", _("Cancel reason"), width=24),
     )
 
@@ -100,7 +89,7 @@ class ExecutionSpec(ExportSpec):
     filterset = ExecutionFilterSet
     ordering = ("-executed_at", "pk")
     columns = (
-        Text("executed", _("Executed at"), source=_local("executed_at")),
+        DateTime("executed", _("Executed at"), source="executed_at"),
         Text("work", _("Work name"), source="work_item.title", width=24),
         Text("customer", _("Customer name"), source="work_item.customer.name", width=30),
         Choice("channel", _("Work type"), choices=Channel.choices),
@@ -126,8 +115,8 @@ class DndSpec(ExportSpec):
     ordering = ("-starts_at", "pk")
     columns = (
         Text("customer", _("Customer name"), source="customer.name", width=30),
-        Text("start", _("From"), source=_local("starts_at")),
-        Text("end", _("Until"), source=_local("ends_at")),
+        DateTime("start", _("From"), source="starts_at"),
+        DateTime("end", _("Until"), source="ends_at"),
         Text("reason", _("Reason"), width=30),
         Text("by", _("Entered by"), source="created_by.name"),
     )

@@ -12,14 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kam.core import clock
 from kam.core.registry import BuiltinMetric, TodoEntry, TodoSource, register_builtin_metric, register_todo_source
 
 from . import selectors
 from .models import Appointment, Channel, State, Task, TaskStatus, WorkItem
-
-
-def _local(value: dt.datetime) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 def work_item_entries(user: Any, until: dt.datetime) -> Iterator[TodoEntry]:
@@ -30,7 +27,7 @@ def work_item_entries(user: Any, until: dt.datetime) -> Iterator[TodoEntry]:
         yield TodoEntry(source="work_item", key=f"workitem:{item.pk}",
                         title=f"{item.get_channel_display()} · {item.customer.name} · {item.title}",
                         due_at=item.due_at, url=reverse("work:execute", args=[item.pk]),
-                        detail=_("Due %(due)s") % {"due": _local(item.due_at)})
+                        detail=_("Due %(due)s") % {"due": clock.local_text(item.due_at)})
 
 
 def appointment_entries(user: Any, until: dt.datetime) -> Iterator[TodoEntry]:

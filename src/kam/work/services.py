@@ -174,7 +174,7 @@ def _require_no_dnd(item: WorkItem, at: dt.datetime) -> None:
     if window is not None:
         raise ValidationError({"customer": _(
             "The customer does not wish to be disturbed until %(until)s: no call or visit before then."
-        ) % {"until": timezone.localtime(window.ends_at).strftime("%Y-%m-%d %H:%M")}})
+        ) % {"until": clock.local_text(window.ends_at)}})
 
 
 def _open_item(user: Any, item: WorkItem) -> WorkItem:
@@ -265,7 +265,7 @@ def appointment_make(*, user: Any, item: WorkItem, at: dt.datetime, note: str = 
     window = selectors.dnd_active(item.customer_id, at)
     if window is not None:
         raise ValidationError({"at": _("The customer does not wish to be disturbed until %(until)s.") % {
-            "until": timezone.localtime(window.ends_at).strftime("%Y-%m-%d %H:%M")}})
+            "until": clock.local_text(window.ends_at)}})
     appointment = Appointment.objects.create(work_item=item, at=at, note=(note or "")[:500], created_by=user,
                                              created_at=clock.now())
     check_in_scope(user, appointment, "change")
