@@ -7,6 +7,7 @@ and is shown only to users who hold the module's grant for the entry's action.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -183,7 +184,9 @@ class TodoSource:
     within the user's data scope (``.restrict(user, "view")``) — the event types users may
     subscribe to with a lead time (R-WORK-4); a subscription never shows more than ``events``
     returns for that user. A source is asked only when the user holds ``view`` on ``module``
-    (``None``: every logged-in user).
+    (``None``: every logged-in user). ``current(keys)`` (optional) answers, for keys the source
+    gave out, which are still open and their due time now (``{key: due_at}``): a reminder planned
+    for a line that is done since, or whose due time moved, is withdrawn instead of fired.
     """
 
     code: str
@@ -191,9 +194,20 @@ class TodoSource:
     entries: object = None  # Callable[[User, datetime], Iterable[TodoEntry]] | None
     events: object = None  # Callable[[User, datetime, datetime], Iterable[TodoEntry]] | None
     module: str | None = None
+    current: object = None  # Callable[[Sequence[str]], dict[str, datetime | None]] | None
 
 
 TODO_SOURCES: dict[str, TodoSource] = {}
+
+
+def key_ids(keys: Sequence[str]) -> dict[int, str]:
+    """``{id: key}`` of task-list keys of the form ``<kind>:<id>`` (others are left out)."""
+    out = {}
+    for key in keys:
+        kind, _sep, ident = key.partition(":")
+        if ident.isdigit():
+            out[int(ident)] = key
+    return out
 
 
 def register_todo_source(source: TodoSource) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -308,9 +309,34 @@ def reminders_plan(now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> 
     return len(planned)
 
 
+def reminders_withdraw(now: dt.datetime) -> int:
+    """Withdraw the due, unfired reminders whose line is done since it was planned, or whose due
+    time moved (asked of each source that answers ``current``, one query per source and chunk)."""
+    due = Reminder.objects.filter(fired_at__isnull=True, remind_at__lte=now).values_list(
+        "pk", "source", "key", "due_at")
+    by_source: dict[str, list[tuple[int, str, dt.datetime]]] = defaultdict(list)
+    for pk, source, key, due_at in due.iterator(chunk_size=2000):
+        by_source[source].append((pk, key, due_at))
+    stale: list[int] = []
+    for code, rows in by_source.items():
+        src = TODO_SOURCES.get(code)
+        if src is None or not callable(src.current):
+            continue
+        for i in range(0, len(rows), 500):
+            chunk = rows[i:i + 500]
+            current = src.current(list(dict.fromkeys(key for _pk, key, _due in chunk)))
+            stale.extend(pk for pk, key, due_at in chunk if key not in current or current[key] != due_at)
+    withdrawn = 0
+    for i in range(0, len(stale), 500):
+        withdrawn += Reminder.objects.filter(pk__in=stale[i:i + 500], fired_at__isnull=True).delete()[0]
+    return withdrawn
+
+
 def reminders_fire(now: dt.datetime | None = None) -> int:
-    """Fire the planned reminders whose time has come: compare-and-set on ``fired_at``."""
+    """Fire the planned reminders whose time has come (after withdrawing the stale ones):
+    compare-and-set on ``fired_at``."""
     now = now or clock.now()
+    reminders_withdraw(now)
     return Reminder.objects.filter(fired_at__isnull=True, remind_at__lte=now).update(fired_at=now)
 
 

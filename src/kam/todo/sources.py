@@ -6,7 +6,7 @@ Other apps register theirs the same way (``kam.core.registry.register_todo_sourc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db.models import Q
@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kam.core.registry import TodoEntry, TodoSource, register_todo_source
+from kam.core.registry import TodoEntry, TodoSource, key_ids, register_todo_source
 
 from .models import ITEMS_MODULE, SOURCE_ASSIGNED, SOURCE_PROCESS, TodoItem
 
@@ -61,8 +61,26 @@ def assigned_events(user: Any, start: dt.datetime, until: dt.datetime) -> Iterat
         yield _item_entry(item, with_assignee=True)
 
 
+def open_process_tasks(keys: Sequence[str]) -> dict[str, dt.datetime | None]:
+    """Which process tasks (``humantask:<id>``) are still open, and their time limit."""
+    from kam.processes.models import OPEN_TASK_STATUSES, HumanTask
+
+    ids = key_ids(keys)
+    rows = HumanTask.objects.filter(pk__in=list(ids), status__in=OPEN_TASK_STATUSES).values_list("pk", "due_at")
+    return {ids[pk]: due for pk, due in rows}
+
+
+def open_assigned_items(keys: Sequence[str]) -> dict[str, dt.datetime | None]:
+    """Which leader-assigned items (``todoitem:<id>``) are still open, and their due time."""
+    ids = key_ids(keys)
+    rows = TodoItem.objects.filter(pk__in=list(ids), done=False).values_list("pk", "due_at")
+    return {ids[pk]: due for pk, due in rows}
+
+
 def register_sources() -> None:
     register_todo_source(TodoSource(code=SOURCE_PROCESS, label=gettext_lazy("Process tasks"),
-                                    entries=process_task_entries, module=None))  # own tasks: no grant needed
+                                    entries=process_task_entries, module=None,  # own tasks: no grant needed
+                                    current=open_process_tasks))
     register_todo_source(TodoSource(code=SOURCE_ASSIGNED, label=gettext_lazy("Assigned by leaders"),
-                                    entries=assigned_entries, events=assigned_events, module=ITEMS_MODULE))
+                                    entries=assigned_entries, events=assigned_events, module=ITEMS_MODULE,
+                                    current=open_assigned_items))

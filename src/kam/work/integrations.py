@@ -4,7 +4,8 @@ metrics and the audit trail."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.urls import reverse
@@ -13,7 +14,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kam.core import clock
-from kam.core.registry import BuiltinMetric, TodoEntry, TodoSource, register_builtin_metric, register_todo_source
+from kam.core.registry import (
+    BuiltinMetric,
+    TodoEntry,
+    TodoSource,
+    key_ids,
+    register_builtin_metric,
+    register_todo_source,
+)
 
 from . import selectors
 from .models import Appointment, Channel, State, Task, TaskStatus, WorkItem
@@ -70,18 +78,49 @@ def visit_events(user: Any, start: dt.datetime, until: dt.datetime) -> Iterator[
                         due_at=item.due_at, url=reverse("work:item_detail", args=[item.pk]), detail=item.title)
 
 
+def open_work_items(keys: Sequence[str]) -> dict[str, dt.datetime | None]:
+    """Which work items (``work_item`` and ``visit`` keys) are still open, and their due time."""
+    ids = key_ids(keys)
+    rows = WorkItem.objects.filter(pk__in=list(ids), state=State.OPEN).values_list("pk", "due_at")
+    return {ids[pk]: due for pk, due in rows}
+
+
+def open_appointments(keys: Sequence[str]) -> dict[str, dt.datetime | None]:
+    ids = key_ids(keys)
+    rows = Appointment.objects.filter(pk__in=list(ids), done=False, work_item__state=State.OPEN).values_list(
+        "pk", "at")
+    return {ids[pk]: at for pk, at in rows}
+
+
+def open_campaign_points(keys: Sequence[str]) -> dict[str, dt.datetime | None]:
+    by_task: dict[int, list[str]] = defaultdict(list)
+    for key in keys:
+        parts = key.split(":")
+        if len(parts) == 3 and parts[1].isdigit():
+            by_task[int(parts[1])].append(key)
+    out: dict[str, dt.datetime | None] = {}
+    for pk, start, due in (Task.objects.filter(pk__in=list(by_task))
+                           .exclude(status__in=(TaskStatus.FAILED, TaskStatus.CLOSED))
+                           .values_list("pk", "start_on", "due_on")):
+        for key in by_task[pk]:
+            day = start if key.endswith(":start") else due
+            out[key] = timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
+    return out
+
+
 def register_integrations() -> None:
     from kam import audit
 
     from .models import CallSession, DoNotDisturb, Execution
 
     register_todo_source(TodoSource("work_item", gettext_lazy("Work items"), entries=work_item_entries,
-                                    module="work"))
+                                    module="work", current=open_work_items))
     register_todo_source(TodoSource("appointment", gettext_lazy("Appointments"), entries=appointment_entries,
-                                    module="work"))
+                                    module="work", current=open_appointments))
     register_todo_source(TodoSource("campaign", gettext_lazy("Campaign time points"), entries=campaign_entries,
-                                    module="work_tasks"))
-    register_todo_source(TodoSource("visit", gettext_lazy("Visits"), events=visit_events, module="work"))
+                                    module="work_tasks", current=open_campaign_points))
+    register_todo_source(TodoSource("visit", gettext_lazy("Visits"), events=visit_events, module="work",
+                                    current=open_work_items))
 
     register_builtin_metric(BuiltinMetric("work_calls", gettext_lazy("Outbound calls made"),
                                           gettext_lazy("calls"), compute=selectors.metric_calls))
