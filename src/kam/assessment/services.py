@@ -246,7 +246,9 @@ def builtin_values_store(period: str) -> dict[str, int]:
             rows.append((metric.pk, SubjectType.MANAGER.value, uid, uid, places[uid], period,
                          value.quantize(quantum, rounding="ROUND_HALF_UP"), MetricSource.BUILTIN.value, now))
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE metric_id = %s AND period = %s", [metric.pk, period])
+            # (all three columns of the month index: the delete never walks the month's other values)
+            cursor.execute(f"DELETE FROM {table} WHERE period = %s AND subject_type = %s AND metric_id = %s",
+                           [period, SubjectType.MANAGER.value, metric.pk])
         _fast_insert(MetricValue, ("metric_id", "subject_type", "subject_id", "user_id", "org_unit_id", "period",
                                    "value", "source", "updated_at"), sorted(rows, key=lambda r: r[2]))
         counts[code] = len(rows)

@@ -66,6 +66,11 @@ def _scaled(value: Any, places: int) -> int | None:
     return int(d.scaleb(places))
 
 
+def _check_range(biggest: Any) -> None:
+    if biggest is not None and Decimal(str(biggest)) >= VALUE_LIMIT:
+        raise Unfit(str(biggest))
+
+
 def _register(config: dict, flags: dict[str, bool]) -> None:
     """The kernel's rules as SQL functions of this connection (integers in, integers out)."""
     atomics = {int(aid): a for aid, a in config["atomics"].items()}
@@ -222,10 +227,6 @@ def score_month(run: Any, config: dict, period: str, gone_templates: set[int]) -
     flags = {"unfit": False}
     n = len(config["subjects"])
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MAX(ABS(value)) FROM {t['value']} WHERE period = %s", [period])
-        biggest = cursor.fetchone()[0]
-        if biggest is not None and Decimal(str(biggest)) >= VALUE_LIMIT:
-            raise Unfit(str(biggest))
         _register(config, flags)
         first_id = _first_result_id(cursor, t["result"])
         attain = _temp_tables(cursor, config, gone_templates, first_id)
@@ -256,11 +257,26 @@ def score_month(run: Any, config: dict, period: str, gone_templates: set[int]) -
                    SUM(((COALESCE(CAST(ROUND(d.value * 10000) AS INTEGER), 0) * 100
                          + COALESCE(CAST(ROUND(d.measure * 1000000) AS INTEGER), 0)) %% {FINGERPRINT_MOD})
                        * (((d.result_id - %s) %% 9973 + d.atomic_id * 31 + d.position) %% {FINGERPRINT_MOD})
-                       %% {FINGERPRINT_MOD}) AS fingerprint
+                       %% {FINGERPRINT_MOD}) AS fingerprint,
+                   MAX(ABS(d.value)) AS biggest
             FROM {t['detail']} d WHERE d.id > %s GROUP BY d.result_id""", [first_id, detail_before])
+        # Values (and veto items' values) within the exact range, else nothing of this is kept.
+        cursor.execute("SELECT MAX(biggest) FROM asm_agg")
+        _check_range(cursor.fetchone()[0])
         has_vetoes = any(tpl.get("vetoes") for tpl in config["templates"].values())
         veto_join, veto_cols = "", "NULL AS vt_total, '' AS vt_text"
+        veto_digest = ""
         if has_vetoes:
+            cursor.execute(f"""
+                SELECT COUNT(*), COALESCE(SUM(({VI} %% {FINGERPRINT_MOD}) * (s.subject_id %% 9973 + v.position * 37)
+                                              %% {FINGERPRINT_MOD}), 0), MAX(ABS(mv.value))
+                FROM asm_s s JOIN asm_v v ON v.template_id = s.template_id
+                JOIN {t['value']} mv ON mv.period = %s AND mv.metric_id = v.metric_id
+                     AND mv.subject_type = s.subject_type AND mv.subject_id = s.subject_id""", [period])
+            veto_count, veto_sum, biggest = cursor.fetchone()
+            _check_range(biggest)
+            if veto_count:
+                veto_digest = f":{veto_count}:{veto_sum}"
             # The first veto rule as listed whose value reaches its threshold.
             cursor.execute(f"""
                 CREATE TEMP TABLE asm_vh AS
@@ -308,17 +324,7 @@ def score_month(run: Any, config: dict, period: str, gone_templates: set[int]) -
         cursor.execute("SELECT COALESCE(SUM(blocked), 0), COALESCE(SUM(fingerprint), 0), COUNT(*), "
                        "COALESCE(SUM(lacking), 0) FROM asm_agg")
         out.blocked, fingerprint, count, lacking = cursor.fetchone()
-        out.values_digest = f"{count}:{fingerprint}"
-        if has_vetoes:
-            cursor.execute(f"""
-                SELECT COUNT(*), COALESCE(SUM(({VI} %% {FINGERPRINT_MOD}) * (s.subject_id %% 9973 + v.position * 37)
-                                              %% {FINGERPRINT_MOD}), 0)
-                FROM asm_s s JOIN asm_v v ON v.template_id = s.template_id
-                JOIN {t['value']} mv ON mv.period = %s AND mv.metric_id = v.metric_id
-                     AND mv.subject_type = s.subject_type AND mv.subject_id = s.subject_id""", [period])
-            veto_count, veto_sum = cursor.fetchone()
-            if veto_count:
-                out.values_digest += f":{veto_count}:{veto_sum}"
+        out.values_digest = f"{count}:{fingerprint}{veto_digest}"
         missing: dict[tuple[int, int, str], tuple[int, list[list]]] = defaultdict(lambda: (0, []))
         if lacking:
             cursor.execute(f"""
