@@ -238,3 +238,28 @@ def test_withdraw_on_the_page_and_through_the_api(cw):
     resp = api.post(url, {"opinion": "重复申报"})
     assert resp.status_code == 200 and resp.json()["outcome"] == "withdrawn"
     assert resp.json()["actions"][-1]["action"] == "withdraw"
+
+
+def test_open_applications_without_a_process_start_their_review_again(cw):
+    """Applications made before the review ran on the process engine (no process) start it again
+    from the first stage with ``manage.py customers_resume_reviews``; a second run finds none."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    reg = submit(cw)
+    old = reg.process
+    type(reg).objects.filter(pk=reg.pk).update(process=None, stage=Stage.FINAL_REVIEW)
+    old.delete()
+    out = StringIO()
+    call_command("customers_resume_reviews", "--dry-run", stdout=out)
+    assert f"would start the review of 1 application(s): [{reg.pk}]" in out.getvalue()
+    assert todo(cw, "rev_county") == []
+    call_command("customers_resume_reviews", stdout=out)
+    reg.refresh_from_db()
+    assert reg.process is not None and reg.stage == Stage.COUNTY_REVIEW
+    assert [t.node_name for t in todo(cw, "rev_county")] == ["区县预审"]
+    assert reg.actions.filter(action=ReviewAction.Kind.SUBMIT).count() == 2
+    out = StringIO()
+    call_command("customers_resume_reviews", stdout=out)
+    assert "started the review of 0 application(s)" in out.getvalue()

@@ -536,6 +536,27 @@ def _start_review(user: Any, registration: Registration) -> Registration:
     return registration
 
 
+def registrations_resume_reviews(*, dry_run: bool = False) -> list[int]:
+    """Open applications without an approval process (made before the review ran on the process
+    engine) start their review again on it, from the first stage of the applicant's unit, each
+    in its own transaction and with a log entry. Returns the ids (with ``dry_run`` only lists them)."""
+    ids = list(Registration.objects.filter(stage__in=OPEN_STAGES, process__isnull=True)
+               .order_by("pk").values_list("pk", flat=True))
+    if dry_run:
+        return ids
+    for pk in ids:
+        with transaction.atomic():
+            registration = Registration.objects.select_for_update().get(pk=pk)
+            if registration.process_id is not None or registration.stage not in OPEN_STAGES:
+                continue
+            registration.stage, _bureau = _first_stage(registration.applicant_unit)
+            registration.save(update_fields=["stage"])
+            _log(registration, registration.applicant, ReviewAction.Kind.SUBMIT,
+                 opinion=_("The review started again on the process engine."))
+            _start_review(registration.applicant, registration)
+    return ids
+
+
 def _log(registration: Registration, user: Any, action: str, opinion: str = "", stage: str | None = None) -> None:
     ReviewAction.objects.create(registration=registration, stage=stage or registration.stage, action=action,
                                 opinion=opinion, actor=user, at=clock.now())
