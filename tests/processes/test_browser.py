@@ -3,6 +3,7 @@ shows the diagram with the current step highlighted; nothing is loaded from outs
 
 from __future__ import annotations
 
+import json
 import os
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright runs an event loop in this thread
@@ -63,6 +64,22 @@ def test_designer_and_instance_diagram_in_browser(transactional_db, pworld, live
             page.fill("#kam-p-business-line", "line")
             page.press("#kam-p-business-line", "Tab")
             assert '"business_line": "line"' in page.input_value("#kam-designer-config")
+            # R-PROC: "any of several sources" (any_of) with one row per source
+            page.select_option("#kam-p-kind", "any_of")
+            page.click("#kam-p-anyof-add")
+            first = page.locator("#kam-p-anyof [data-source]").nth(0)
+            first.locator("[data-s='role']").fill("reviewer_county")
+            first.locator("[data-s='org']").select_option("county")
+            page.click("#kam-p-anyof-add")
+            second = page.locator("#kam-p-anyof [data-source]").nth(1)
+            second.locator("[data-s='kind']").select_option("user")
+            assert second.locator("[data-s='role']").is_hidden()
+            second.locator("[data-s='users']").fill("peer, city_a")
+            second.locator("[data-s='users']").press("Tab")
+            config = json.loads(page.input_value("#kam-designer-config"))
+            assert config["supervisor_review"]["approver"] == {"kind": "any_of", "of": [
+                {"kind": "role", "role": "reviewer_county", "org": "county"},
+                {"kind": "user", "users": ["peer", "city_a"]}]}
             page.select_option("#kam-p-kind", "user")
             page.fill("#kam-p-users", "peer")
             page.press("#kam-p-users", "Tab")

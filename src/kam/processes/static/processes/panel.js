@@ -92,7 +92,78 @@
         box.checked = !actions || actions.indexOf(box.value) >= 0 || box.value === "approve";
       });
       fillFields(cfg.fields || []);
+      fillSources(get(cfg, "approver.kind") === "any_of" ? cfg.approver.of || [] : []);
       showParts(cfg);
+    }
+
+    // "any of several sources" (any_of): one row per approver source, written back as approver.of
+    var sourceBox = document.getElementById("kam-p-anyof");
+    var sourceRow = document.getElementById("kam-p-anyof-row");
+    var SOURCE_KEYS = ["role", "org", "business_line", "level", "users"];
+
+    function showSource(row) {
+      var kind = row.querySelector("[data-s='kind']").value;
+      row.querySelectorAll("[data-s-kind]").forEach(function (el) {
+        el.classList.toggle("d-none", el.dataset.sKind !== kind);
+      });
+    }
+
+    function addSourceRow(spec) {
+      var row = sourceRow.content.firstElementChild.cloneNode(true);
+      row.querySelector("[data-s='kind']").value = spec.kind || "role";
+      SOURCE_KEYS.forEach(function (key) {
+        var value = spec[key];
+        if (key === "org" && value === undefined) { value = "unit"; }
+        row.querySelector("[data-s='" + key + "']").value = Array.isArray(value) ? value.join(", ") :
+          (value === undefined ? "" : value);
+      });
+      showSource(row);
+      sourceBox.appendChild(row);
+    }
+
+    function fillSources(specs) {
+      if (!sourceBox) { return; }
+      sourceBox.innerHTML = "";
+      specs.forEach(addSourceRow);
+    }
+
+    function readSources() {
+      var specs = [];
+      sourceBox.querySelectorAll("[data-source]").forEach(function (row) {
+        var val = function (key) { return row.querySelector("[data-s='" + key + "']").value.trim(); };
+        var spec = { kind: val("kind") };
+        if (spec.kind === "role") {
+          spec.role = val("role");
+          spec.org = val("org") || "unit";
+          if (val("business_line")) { spec.business_line = val("business_line"); }
+        } else if (spec.kind === "superior") {
+          spec.level = parseInt(val("level") || "1", 10);
+        } else if (spec.kind === "user") {
+          spec.users = val("users").split(/[\s,，、]+/).filter(Boolean);
+        }
+        specs.push(spec);
+      });
+      return specs;
+    }
+
+    function writeSources() {
+      var cfg = cfgOf(true);
+      cfg.approver = { kind: "any_of", of: readSources() };
+      write();
+    }
+
+    if (sourceBox) {
+      document.getElementById("kam-p-anyof-add").addEventListener("click", function () {
+        if (!current) { return; }
+        addSourceRow({ kind: "role", org: "unit" });
+        writeSources();
+      });
+      sourceBox.addEventListener("click", function (event) {
+        var remove = event.target.closest("[data-source-remove]");
+        if (!remove || !current) { return; }
+        remove.closest("[data-source]").remove();
+        writeSources();
+      });
     }
 
     // step form fields (环节表单): one row per field, written back as cfg.fields
@@ -187,6 +258,12 @@
         writeFields();
         return;
       }
+      if (input.closest("#kam-p-anyof")) {
+        event.stopPropagation();
+        if (input.dataset.s === "kind") { showSource(input.closest("[data-source]")); }
+        writeSources();
+        return;
+      }
       var cfg = cfgOf(true);
       if (input.id === "kam-p-service-type") {
         if (input.value === "webhook") {
@@ -207,7 +284,7 @@
         input.classList.remove("is-invalid");
         var value;
         try { value = parse(input); } catch (e) { return; }
-        if (input.dataset.key === "approver.kind") { cfg.approver = {}; }
+        if (input.dataset.key === "approver.kind") { cfg.approver = value === "any_of" ? { of: [] } : {}; }
         if (input.dataset.key === "escalate_to.kind" && !value) { delete cfg.escalate_to; }
         set(cfg, input.dataset.key, value);
       }
