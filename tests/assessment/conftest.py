@@ -96,3 +96,38 @@ def values_for(world, rows: dict[str, tuple], period: str = MONTH) -> list[dict]
 
 
 ROWS_FOR_MANAGERS = {"me": (100000, 12, 3), "peer": (55000, 9, 1)}
+
+
+# --- result confirmation and appeals (decision 0026) ------------------------------------------------------------
+
+
+@pytest.fixture
+def appeals_computed(config):
+    """March computed by the automatic run (the computation day), with its people (appeals_fixtures.py)."""
+    from kam.assessment import services
+    from kam.assessment.models import Result
+    from tests.helpers.world import make_user
+
+    from .appeals_fixtures import COMPUTE_DAY, ROWS, SUB_TOTAL
+
+    world = config["world"]
+    services.metric_values_save(items=values_for(world, ROWS))
+    world.user("me").roles.add(Role.objects.get(code="supervisor"))
+    world.users["asm_admin"] = make_user("asm_admin", world.unit("province"), roles=[Role.objects.get(code="admin")])
+    world.users["city_rev"] = make_user("city_rev", world.unit("city_a"),
+                                        roles=[Role.objects.get(code="reviewer_city")])
+    with at(COMPUTE_DAY, hour=2):
+        services.assessment_compute_due()
+    assert Result.objects.get(period=MONTH, subject_label="sub").total == SUB_TOTAL
+    return world
+
+
+@pytest.fixture
+def appeals_published(appeals_computed):
+    from kam.assessment import appeals
+
+    from .appeals_fixtures import PUBLISH_DAY
+
+    with at(PUBLISH_DAY):
+        appeals.publication_create(user=appeals_computed.user("asm_admin"), period=MONTH)
+    return appeals_computed

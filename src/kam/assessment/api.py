@@ -659,7 +659,10 @@ class NoteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
 
 
 class WhatIfAtomicIn(serializers.Serializer):
-    atomic = serializers.IntegerField(help_text=_("Atomic indicator id."))
+    atomic = serializers.IntegerField(required=False, allow_null=True, help_text=_("Atomic indicator id."))
+    new = serializers.JSONField(required=False, allow_null=True, help_text=_(
+        "Instead of a saved atomic indicator: a new one, with the fields of atomic-indicators/ (metric id or "
+        "code, mode, intervals, …); checked by the same rules and never saved."))
     weight = NumberText()
 
 
@@ -741,3 +744,8 @@ def router_register(router) -> None:
     router.register("assessment/bonuses", BonusViewSet, basename="assessment-bonus")
     router.register("assessment/notes", NoteViewSet, basename="assessment-note")
     router.register("assessment/what-if", WhatIfViewSet, basename="assessment-what-if")
+
+    # 结果确认 and 申诉 (decision 0026): publications, confirmations, appeals, results/{id}/confirm|appeal/.
+    from .appeals_api import router_register as register_appeals
+
+    register_appeals(router)

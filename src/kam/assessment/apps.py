@@ -84,3 +84,38 @@ class AssessmentConfig(AppConfig):
             for model in (Adjustment, Bonus, AssessmentNote, Metric, AtomicIndicator, Indicator, Template,
                           Assignment):
                 audit.register(model)
+        _register_confirmation_and_appeals()
+
+
+def _register_confirmation_and_appeals() -> None:
+    """结果确认 and 申诉 (decision 0026): menus, the task-list source, the deadline job, the process
+    signal and the audit trail."""
+    from kam.core.registry import ACTION_VIEW as V
+    from kam.core.registry import MenuEntry, TodoSource, register_menu, register_todo_source
+
+    from . import appeals
+    from .models import MODULE_RESULTS, MODULE_RUN, Appeal, Publication, ResultConfirmation
+
+    for order, (label, url_name, module) in enumerate([
+        (_("Publish results"), "assessment:publication_list", MODULE_RUN),
+        (_("Confirm my results"), "assessment:confirmation_list", MODULE_RESULTS),
+        (_("Appeals"), "assessment:appeal_list", MODULE_RESULTS),
+    ]):
+        register_menu("kpi", MenuEntry(label, url_name, module, V, order=230 + order))
+    register_todo_source(TodoSource(code=appeals.TODO_SOURCE, label=_("Assessment results to confirm"),
+                                    entries=appeals.todo_entries, module=MODULE_RESULTS))
+    if apps.is_installed("kam.jobs"):
+        from kam.jobs.scheduler import register_periodic
+
+        # Every day at 00:30: publications whose confirmation deadline has passed are closed once.
+        register_periodic("assessment.confirm_due", _("Assessment result confirmation deadline"),
+                          "kam.assessment.appeals.confirmations_close_due", "30 0 *")
+    if apps.is_installed("kam.processes"):
+        from kam.processes.services import instance_ended
+
+        instance_ended.connect(appeals.on_process_ended, dispatch_uid="assessment.appeal_ended")
+    if apps.is_installed("kam.audit"):
+        from kam import audit
+
+        for model in (Publication, ResultConfirmation, Appeal):
+            audit.register(model)

@@ -184,3 +184,53 @@ class NoteFilterSet(SubjectFilterSet):
     class Meta:
         model = AssessmentNote
         fields = ["period", "subject_type", "subject", "org", "q"]
+
+
+# --- result confirmation and appeals (decision 0026) -------------------------------------------------------------
+
+from .models import Appeal, AppealStatus, ConfirmationState, Publication, ResultConfirmation  # noqa: E402
+
+CONFIRMATION_FILTER_CHOICES = [*ConfirmationState.choices, ("none", _("Not published"))]
+
+
+class ResultConfirmationFilterSet(ResultFilterSet):
+    """考核结果查询 with the confirmation state (the list annotates ``confirmation_state``)."""
+
+    confirmation = df.ChoiceFilter(label=_("Confirmation state"), choices=CONFIRMATION_FILTER_CHOICES,
+                                   method="filter_confirmation")
+
+    class Meta(ResultFilterSet.Meta):
+        fields = [*ResultFilterSet.Meta.fields, "confirmation"]
+
+    def filter_confirmation(self, qs, name, value):
+        if not value:
+            return qs
+        if value == "none":
+            return qs.filter(confirmation_state__isnull=True)
+        return qs.filter(confirmation_state=value)
+
+
+class ConfirmationFilterSet(SubjectFilterSet):
+    period = df.CharFilter(label=_("Month"))
+    state = df.ChoiceFilter(label=_("Confirmation state"), choices=ConfirmationState.choices)
+
+    class Meta:
+        model = ResultConfirmation
+        fields = ["period", "state", "subject", "org", "q"]
+
+
+class AppealFilterSet(SubjectFilterSet):
+    period = df.CharFilter(label=_("Month"))
+    status = df.ChoiceFilter(label=_("Status"), choices=AppealStatus.choices)
+
+    class Meta:
+        model = Appeal
+        fields = ["period", "status", "subject", "org", "q"]
+
+
+class PublicationFilterSet(df.FilterSet):
+    period = df.CharFilter(label=_("Month"))
+
+    class Meta:
+        model = Publication
+        fields = ["period"]

@@ -331,3 +331,66 @@ class NoteForm(SubjectChoiceForm):
         if instance is not None:
             kwargs["initial"] = {**kwargs.get("initial", {}), "text": instance.text}
         super().__init__(*args, instance=instance, **kwargs)
+
+
+# --- result confirmation and appeals (decision 0026) -------------------------------------------------------------
+
+
+class AppealForm(KamForm):
+    """申诉: the reason, optionally the indicator concerned and the expected score."""
+
+    reason = forms.CharField(label=_("reason for the appeal"), max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 4}))
+    indicator_name = forms.ChoiceField(label=_("indicator concerned"), required=False)
+    expected_score = forms.CharField(
+        label=_("expected score"), required=False, max_length=20,
+        help_text=_("Optional: the score you consider right (of the indicator concerned, or the total)."))
+
+    def __init__(self, *args: Any, indicators: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["indicator_name"].choices = [("", _("(the result as a whole)"))] + [
+            (n, n) for n in indicators or []]
+
+
+class ReasonForm(KamForm):
+    reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# --- what-if with a brand-new indicator (试算: 新建考核指标 / 新建原子指标) ------------------------------------------
+
+NEW_ATOMIC_ROWS = 4  # saved atomic indicators beside the new one in a new indicator
+
+
+class WhatIfNewIndicatorForm(KamForm):
+    """A new assessment indicator in the draft: its name and weight in the draft, and the weight of
+    the new atomic indicator in it (the saved atomic indicators come from their own rows)."""
+
+    name = forms.CharField(label=_("name of the new indicator"), required=False, max_length=100)
+    weight = forms.CharField(label=_("weight in the draft"), required=False, max_length=10,
+                             help_text=_("Empty: no new indicator."))
+    new_weight = forms.CharField(label=_("weight of the new atomic indicator"), required=False, max_length=10,
+                                 help_text=_("Empty: the new atomic indicator below is not used."))
+
+
+class WhatIfNewAtomicForm(AtomicIndicatorForm):
+    """A new atomic indicator of a what-if: the fields of 原子指标, checked by the same rule, never saved."""
+
+    class Meta(AtomicIndicatorForm.Meta):
+        fields = ["name", "metric", "mode", "target_metric", "missing_policy", "full_score", "score_floor",
+                  "score_cap", "deduction_per_unit"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+        self.fields["mode"].initial = "interval"
+
+    def spec(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        spec = {k: data.get(k) for k in self.Meta.fields}
+        spec["metric"] = getattr(data.get("metric"), "pk", None)
+        spec["target_metric"] = getattr(data.get("target_metric"), "pk", None)
+        return {k: (str(v) if hasattr(v, "as_tuple") else v) for k, v in spec.items() if v not in (None, "")}
+
+
+AtomicRowFormSet = forms.formset_factory(ComponentRowForm, extra=0, min_num=NEW_ATOMIC_ROWS, max_num=20)

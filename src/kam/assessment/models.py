@@ -578,3 +578,132 @@ class AssessmentNote(SubjectFields):
         ordering = ["-period", "-id"]
         verbose_name = _("assessment note")
         verbose_name_plural = _("assessment notes")
+
+
+# --- result confirmation (结果确认) and appeals (申诉), decision 0026 -------------------------------------------------
+
+
+class Publication(models.Model):
+    """发布考核结果: a computed month published to its account managers for confirmation.
+
+    While a month is published it is not re-run; withdrawing the publication (撤销发布) keeps the
+    publication and its confirmations as the record, and a new publication starts afresh."""
+
+    period = period_field()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField(_("published at"))
+    deadline = models.DateField(_("confirm by"), help_text=_(
+        "Results not confirmed or appealed by the end of this day are confirmed automatically."))
+    result_count = models.PositiveIntegerField(_("results to confirm"), default=0)
+    closed_at = models.DateTimeField(_("confirmation closed at"), null=True, blank=True)
+    auto_confirmed = models.PositiveIntegerField(_("confirmed automatically"), default=0)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("withdrawn by"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
+    withdraw_reason = models.CharField(_("reason for withdrawal"), max_length=500, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_RUN)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("result publication")
+        verbose_name_plural = _("result publications")
+        constraints = [models.UniqueConstraint(fields=["period"], condition=models.Q(withdrawn_at__isnull=True),
+                                               name="uniq_publication_active_period")]
+
+    def __str__(self) -> str:
+        return self.period
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class ConfirmationState(models.TextChoices):
+    PENDING = "pending", _("To be confirmed")
+    CONFIRMED = "confirmed", _("Confirmed")
+    APPEALING = "appealing", _("Under appeal")
+    CLOSED = "closed", _("Appeal closed")
+
+
+class ResultConfirmation(SubjectFields):
+    """结果确认: the confirmation state of one published result (kept per subject and month, not on
+    the result row, which a re-run replaces)."""
+
+    publication = models.ForeignKey(Publication, verbose_name=_("result publication"), on_delete=models.PROTECT,
+                                    related_name="confirmations")
+    period = period_field()
+    subject_label = models.CharField(_("subject name"), max_length=100)
+    published_total = models.DecimalField(_("published total"), max_digits=14, decimal_places=6, null=True,
+                                          blank=True)
+    state = models.CharField(_("confirmation state"), max_length=10, choices=ConfirmationState.choices,
+                             default=ConfirmationState.PENDING, db_index=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("confirmed by"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    auto_confirmed = models.BooleanField(_("confirmed automatically"), default=False)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_RESULTS, org="org_unit", owner="user")
+
+    class Meta:
+        ordering = ["-period", "subject_label", "id"]
+        verbose_name = _("result confirmation")
+        verbose_name_plural = _("result confirmations")
+        constraints = [models.UniqueConstraint(fields=["publication", "subject_type", "subject_id"],
+                                               name="uniq_confirmation_subject")]
+        indexes = [models.Index(fields=["user", "state"], name="asm_confirm_user_state"),
+                   models.Index(fields=["period", "subject_type", "subject_id"], name="asm_confirm_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.period} · {self.subject_label}"
+
+
+class AppealStatus(models.TextChoices):
+    OPEN = "open", _("Under review")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Appeal(SubjectFields):
+    """申诉: an account manager's appeal against a published result, decided by the process
+    ``assessment_appeal`` (考核结果申诉); an accepted appeal adjusts the total (R-ASM-6)."""
+
+    confirmation = models.ForeignKey(ResultConfirmation, verbose_name=_("result confirmation"),
+                                     on_delete=models.PROTECT, related_name="appeals")
+    period = period_field()
+    subject_label = models.CharField(_("subject name"), max_length=100)
+    reason = models.CharField(_("reason for the appeal"), max_length=1000)
+    indicator_name = models.CharField(_("indicator concerned"), max_length=100, blank=True)
+    expected_score = models.DecimalField(_("expected score"), max_digits=8, decimal_places=2, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=AppealStatus.choices, default=AppealStatus.OPEN,
+                              db_index=True)
+    process = models.ForeignKey("processes.ProcessInstance", verbose_name=_("process instance"), null=True,
+                                blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision_delta = models.DecimalField(_("adjustment granted"), max_digits=8, decimal_places=2, null=True,
+                                         blank=True)
+    decision_reason = models.CharField(_("reason for the decision"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    adjustment = models.ForeignKey(Adjustment, verbose_name=_("score adjustment"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("appellant"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("appealed at"))
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_RESULTS, org="org_unit", owner="user")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        constraints = [models.UniqueConstraint(fields=["confirmation"], condition=models.Q(status="open"),
+                                               name="uniq_open_appeal_per_result")]
+
+    def __str__(self) -> str:
+        return f"{self.period} · {self.subject_label} · {self.get_status_display()}"

@@ -1297,6 +1297,9 @@ def run_start(*, user: Any | None, period: str, trigger: str = RunTrigger.MANUAL
     runs_sync(period)
     if AssessmentRun.objects.filter(period=period, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists():
         raise ValidationError({"period": _("Month %(month)s is being computed already.") % {"month": period}})
+    from .appeals import check_not_published  # a published month is not re-run (decision 0026)
+
+    check_not_published(period)
     run = AssessmentRun.objects.create(
         period=period, trigger=trigger, refresh_config=refresh_config,
         created_by=user if getattr(user, "pk", None) else None,

@@ -205,3 +205,101 @@ class NoteTable(KamTable):
 
     def render_text(self, value):
         return value if len(value) <= 80 else value[:80] + "…"
+
+
+# --- result confirmation and appeals (decision 0026) -------------------------------------------------------------
+
+from django.urls import reverse  # noqa: E402
+from django.utils.html import format_html  # noqa: E402
+
+from .models import Appeal, ConfirmationState, Publication, ResultConfirmation  # noqa: E402
+
+
+def confirmation_badge(state: str | None):
+    """待确认 / 已确认 / 申诉中 / 申诉结束 as a coloured badge; "未发布" when not published."""
+    if not state:
+        return format_html('<span class="badge text-bg-light">{}</span>', _("Not published"))
+    style = {"pending": "warning", "confirmed": "success", "appealing": "danger", "closed": "secondary"}[state]
+    return format_html('<span class="badge text-bg-{} kam-confirmation">{}</span>', style,
+                       ConfirmationState(state).label)
+
+
+class ResultConfirmationTable(ResultTable):
+    confirmation_state = tables.Column(verbose_name=_("Confirmation state"), orderable=False, default="")
+
+    class Meta(ResultTable.Meta):
+        fields = (*ResultTable.Meta.fields, "confirmation_state")
+
+    def render_confirmation_state(self, value):
+        return confirmation_badge(value)
+
+
+class ConfirmationTable(KamTable):
+    period = tables.Column(verbose_name=_("month"), orderable=True)
+    subject_label = tables.Column(verbose_name=_("subject name"))
+    published_total = ScoreColumn(verbose_name=_("published total"))
+    state = tables.Column(verbose_name=_("Confirmation state"), orderable=True)
+    deadline = tables.Column(verbose_name=_("confirm by"), accessor="publication__deadline")
+    actions = tables.Column(verbose_name="", accessor="pk", orderable=False)
+
+    class Meta(KamTable.Meta):
+        model = ResultConfirmation
+        fields = ("period", "subject_label", "published_total", "state", "deadline", "confirmed_at")
+
+    def render_state(self, record):
+        return confirmation_badge(record.state)
+
+    def render_actions(self, record):
+        from .appeals import window_open
+
+        links = []
+        result = format_html('<a class="btn btn-sm btn-outline-secondary" href="{}?period={}">{}</a>',
+                             reverse("assessment:confirmation_result", args=[record.pk]), record.period,
+                             _("Scorecard"))
+        links.append(result)
+        if record.state == ConfirmationState.PENDING and window_open(record.publication):
+            links.append(format_html('<a class="btn btn-sm btn-success kam-confirm" href="{}">{}</a>',
+                                     reverse("assessment:confirmation_confirm", args=[record.pk]), _("Confirm")))
+            links.append(format_html('<a class="btn btn-sm btn-outline-danger kam-appeal" href="{}">{}</a>',
+                                     reverse("assessment:appeal_create", args=[record.pk]), _("Appeal")))
+        return format_html(" ".join(["{}"] * len(links)), *links)
+
+
+class AppealTable(KamTable):
+    period = tables.Column(verbose_name=_("month"), orderable=True)
+    subject_label = tables.Column(verbose_name=_("subject name"), orderable=True,
+                                  linkify=("assessment:appeal_detail", [tables.A("pk")]))
+    org_unit = tables.Column(accessor="org_unit__name", verbose_name=_("organisation unit"))
+    created_at = tables.Column(verbose_name=_("appealed at"), orderable=True)
+
+    class Meta(KamTable.Meta):
+        model = Appeal
+        fields = ("period", "subject_label", "org_unit", "indicator_name", "expected_score", "reason", "status",
+                  "decision_delta", "decision_reason", "created_at", "decided_at")
+
+
+class PublicationTable(KamTable):
+    period = tables.Column(verbose_name=_("month"), orderable=True)
+    published_at = tables.Column(verbose_name=_("published at"), orderable=True)
+    state = tables.Column(verbose_name=_("status"), accessor="pk", orderable=False)
+    actions = tables.Column(verbose_name="", accessor="pk", orderable=False)
+
+    class Meta(KamTable.Meta):
+        model = Publication
+        fields = ("period", "published_by", "published_at", "deadline", "result_count", "auto_confirmed", "state",
+                  "withdrawn_at", "withdraw_reason")
+
+    def render_state(self, record):
+        if record.withdrawn_at:
+            return _("Withdrawn")
+        if record.closed_at:
+            return _("Confirmation closed")
+        return _("Open for confirmation")
+
+    def render_actions(self, record):
+        from .appeals import window_open
+
+        if not window_open(record) or not self.context.get("can_change"):
+            return ""
+        return format_html('<a class="btn btn-sm btn-outline-danger" href="{}">{}</a>',
+                           reverse("assessment:publication_withdraw", args=[record.pk]), _("Withdraw"))

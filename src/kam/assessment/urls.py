@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import appeals_views, views
 
 app_name = "assessment"
 
@@ -44,4 +44,18 @@ urlpatterns = [
     path("notes/new/", views.NoteEditView.as_view(), name="note_create"),
     path("notes/<int:pk>/edit/", views.NoteEditView.as_view(), name="note_edit"),
     path("notes/<int:pk>/delete/", views.NoteDeleteView.as_view(), name="note_delete"),
+    # 结果确认 and 申诉 (decision 0026)
+    path("publications/", appeals_views.PublicationListView.as_view(), name="publication_list"),
+    path("publications/new/", appeals_views.PublicationCreateView.as_view(), name="publication_create"),
+    path("publications/<int:pk>/withdraw/", appeals_views.PublicationWithdrawView.as_view(),
+         name="publication_withdraw"),
+    path("confirmations/", appeals_views.ConfirmationListView.as_view(), name="confirmation_list"),
+    path("confirmations/<int:pk>/result/", appeals_views.ConfirmationResultView.as_view(),
+         name="confirmation_result"),
+    path("confirmations/<int:pk>/confirm/", appeals_views.ConfirmationConfirmView.as_view(),
+         name="confirmation_confirm"),
+    path("confirmations/<int:pk>/appeal/", appeals_views.AppealCreateView.as_view(), name="appeal_create"),
+    path("appeals/", appeals_views.AppealListView.as_view(), name="appeal_list"),
+    path("appeals/<int:pk>/", appeals_views.AppealDetailView.as_view(), name="appeal_detail"),
+    path("appeals/<int:pk>/withdraw/", appeals_views.AppealWithdrawView.as_view(), name="appeal_withdraw"),
 ]

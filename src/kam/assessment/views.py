@@ -38,7 +38,7 @@ from .filtersets import (
     IndicatorFilterSet,
     MetricFilterSet,
     NoteFilterSet,
-    ResultFilterSet,
+    ResultConfirmationFilterSet,
     RunFilterSet,
     ScoreDetailFilterSet,
     TemplateFilterSet,
@@ -47,6 +47,7 @@ from .forms import (
     AdjustmentForm,
     AssignmentForm,
     AtomicIndicatorForm,
+    AtomicRowFormSet,
     BonusForm,
     ComponentFormSet,
     IndicatorForm,
@@ -58,6 +59,8 @@ from .forms import (
     TemplateForm,
     VetoFormSet,
     WhatIfForm,
+    WhatIfNewAtomicForm,
+    WhatIfNewIndicatorForm,
     component_rows,
     interval_initial,
     interval_rows,
@@ -92,7 +95,7 @@ from .tables import (
     IndicatorTable,
     MetricTable,
     NoteTable,
-    ResultTable,
+    ResultConfirmationTable,
     RunTable,
     ScoreDetailTable,
     TemplateTable,
@@ -470,9 +473,24 @@ class WhatIfView(ModuleViewMixin, TemplateView):
                     for c in template.components.select_related("indicator").order_by("position")]
         return WhatIfForm(initial=initial, user=user), ComponentFormSet(initial=rows, **kwargs)
 
-    def render_page(self, form, formset, result=None) -> HttpResponse:
+    def get_new_forms(self) -> dict[str, Any]:
+        """新建考核指标 and 新建原子指标: a new indicator of saved atomic indicators and/or a new one."""
+        user = self.request.user
+        post = self.request.POST if self.request.method == "POST" else {}
+
+        def data(prefix: str):  # bound only when the page sent that part (the API-like posts may not)
+            return post if any(k.startswith(f"{prefix}-") for k in post) else None
+
+        atomics = AtomicIndicator.objects.restrict(user, "view").filter(enabled=True)
+        return {"new_indicator": WhatIfNewIndicatorForm(data("ni"), prefix="ni", user=user),
+                "new_rows": AtomicRowFormSet(data("nr"), prefix="nr", form_kwargs={"queryset": atomics}),
+                "new_atomic": WhatIfNewAtomicForm(data("na"), prefix="na", user=user),
+                "new_intervals": IntervalFormSet(data("iv"), prefix="iv")}
+
+    def render_page(self, form, formset, result=None, new_forms=None) -> HttpResponse:
         context = self.get_context_data(form=form, formset=formset, result=result, title=self.get_title(),
-                                        shown=self.shown, module=self.get_module())
+                                        shown=self.shown, module=self.get_module(),
+                                        **(new_forms or self.get_new_forms()))
         if result is not None:
             context["rows"] = result.subjects[:self.shown]
         return render(self.request, self.template_name, context)
@@ -480,26 +498,43 @@ class WhatIfView(ModuleViewMixin, TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return self.render_page(*self.get_forms())
 
+    @staticmethod
+    def _rows_errors(formset, errors) -> None:
+        for error in errors or []:
+            formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *error.messages])
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from .whatif import what_if
+        from .whatif import DRAFT_ATOMIC_FIELDS, what_if
 
         form, formset = self.get_forms()
+        new = self.get_new_forms()
         result = None
-        if form.is_valid() and formset.is_valid():
+        if form.is_valid() and formset.is_valid() and all(f.is_valid() for f in new.values() if f.is_bound):
             data = form.cleaned_data
             rows = component_rows(formset, "indicator")
+            ni = new["new_indicator"].cleaned_data if new["new_indicator"].is_bound else {"weight": ""}
+            if ni["weight"].strip():
+                atomics = component_rows(new["new_rows"], "atomic") if new["new_rows"].is_bound else []
+                if ni["new_weight"].strip() and new["new_atomic"].is_bound:
+                    ivs = interval_rows(new["new_intervals"]) if new["new_intervals"].is_bound else []
+                    spec = {**new["new_atomic"].spec(), "intervals": ivs}
+                    atomics.append({"new": spec, "weight": ni["new_weight"].strip()})
+                rows.append({"name": ni["name"], "weight": ni["weight"].strip(), "atomics": atomics})
             try:
                 result = what_if(user=request.user, period=data["period"], template=data["template"],
                                  components=rows or None, org_unit=data["org_unit"])
             except ValidationError as exc:
-                rows_error = exc.error_dict.pop("components", None) if hasattr(exc, "error_dict") else None
-                for error in rows_error or []:
-                    formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *error.messages])
-                if not hasattr(exc, "error_dict") or exc.error_dict:
+                errors = exc.error_dict if hasattr(exc, "error_dict") else {}
+                self._rows_errors(formset, errors.pop("components", None))
+                self._rows_errors(new["new_intervals"], errors.pop("intervals", None))
+                for field in [f for f in errors if f in DRAFT_ATOMIC_FIELDS]:
+                    new["new_atomic"].add_error(field if field in new["new_atomic"].fields else None,
+                                                errors.pop(field))
+                if not hasattr(exc, "error_dict") or errors:
                     apply_service_error(form, exc)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
-        return self.render_page(form, formset, result)
+        return self.render_page(form, formset, result, new)
 
 
 # --- 分配模板 ------------------------------------------------------------------------------------------------------
@@ -563,6 +598,13 @@ class RunListView(ObjectListView):
         services.runs_sync()
         return super().get(request, *args, **kwargs)
 
+    def get_toolbar_buttons(self) -> list[ToolbarButton]:
+        buttons = super().get_toolbar_buttons()
+        if self.can_change:  # 发布考核结果 (decision 0026)
+            buttons.append(ToolbarButton(_("Publish results"), reverse("assessment:publication_create"),
+                                         icon="megaphone"))
+        return buttons
+
 
 class RunDetailView(ObjectDetailView):
     model = AssessmentRun
@@ -620,10 +662,15 @@ class ResultListView(ObjectListView):
     model = Result
     module = MODULE_RESULTS
     title = gettext_lazy("Assessment results")
-    filterset_class = ResultFilterSet
-    table_class = ResultTable
+    filterset_class = ResultConfirmationFilterSet  # ResultFilterSet + 确认状态 (decision 0026)
+    table_class = ResultConfirmationTable  # ResultTable + 确认状态
     select_related = ("org_unit",)
     default_sort = "rank"
+
+    def get_queryset(self):
+        from .appeals import with_confirmation_state
+
+        return with_confirmation_state(super().get_queryset())
 
 
 class ResultDetailView(ObjectDetailView):

@@ -3,7 +3,12 @@ anything — no run, no result, no detail; the official results stay as they are
 
 The draft is a list of weighted assessment indicators: saved indicators (``{"indicator": …}``)
 or indicators composed on the spot (``{"name": …, "atomics": [{"atomic": …, "weight": …}]}``);
-it may start from a saved template (its components, edited or not). Atomic indicators are scored
+it may start from a saved template (its components, edited or not). A row of a composed indicator
+may also be a brand-new atomic indicator (``{"new": {"metric": …, "mode": …, "intervals": […], …},
+"weight": …}``, the fields of ``POST atomic-indicators/``): it is checked by the very rule that
+saves atomic indicators (:func:`kam.assessment.services._atomic_save`, R-ASM-1 and the scoring
+modes' parameters) inside a savepoint that is rolled back, so it gets the same messages and is
+never stored. Atomic indicators are scored
 with their current intervals by the pure kernel (:func:`kam.assessment.kernel.score_batch`), so a
 what-if explains every number exactly like a computed month.
 
@@ -14,12 +19,14 @@ of assessment data (R-PERM-1).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -35,6 +42,7 @@ from .models import (
     Assignment,
     AtomicIndicator,
     Indicator,
+    Metric,
     MetricValue,
     MissingPolicy,
     Result,
@@ -77,7 +85,8 @@ class WhatIfResult:
             "period": self.period, "subject_type": self.subject_type, "truncated": self.truncated,
             "count": len(self.subjects),
             "indicators": [{"name": i.name, "weight": str(i.weight),
-                            "atomics": [{"atomic": a.pk, "name": a.name, "weight": str(w)} for a, w in i.atomics]}
+                            "atomics": [{"atomic": a.pk if a.pk and a.pk > 0 else None, "name": a.name,
+                                         "weight": str(w)} for a, w in i.atomics]}
                            for i in self.indicators],
             "subjects": self.subjects,
         }
@@ -88,6 +97,55 @@ def _weights(weights: Sequence[Any], what: str) -> list[Decimal]:
     if problems:
         raise ValidationError({"components": [weight_message(p, what) for p in problems]})
     return [kernel.to_decimal(str(w) if isinstance(w, float) else w) for w in weights]  # type: ignore[misc]
+
+
+class _Discard(Exception):
+    """Rolls back the savepoint in which a new atomic indicator was checked."""
+
+
+DRAFT_ATOMIC_FIELDS = ("metric", "mode", "target_metric", "missing_policy", "domain_lower", "domain_lower_closed",
+                       "domain_upper", "domain_upper_closed", "full_score", "score_floor", "score_cap",
+                       "deduction_per_unit")
+
+
+def _metric(user: Any, value: Any, field: str) -> Metric | None:
+    if value in (None, ""):
+        return None
+    qs = Metric.objects.restrict(user, "view") if user is not None else Metric.objects.all()
+    ref = getattr(value, "pk", value)
+    metric = (qs.filter(pk=ref) if str(ref).isdigit() else qs.filter(code=ref)).first()
+    if metric is None:
+        raise ValidationError({field: _("Unknown metric.")})
+    return metric
+
+
+def draft_atomic(user: Any, spec: dict[str, Any], key: int) -> AtomicIndicator:
+    """A new atomic indicator of a what-if, checked like ``atomic_indicator_create`` (same rule, same
+    messages, keyed by the field) and never stored; ``key`` (negative) identifies it in the draft."""
+    from .services import _atomic_save
+
+    fields = {k: spec[k] for k in DRAFT_ATOMIC_FIELDS if k in spec and spec[k] is not None and spec[k] != ""}
+    fields["metric"] = _metric(user, spec.get("metric"), "metric")
+    if fields["metric"] is None:
+        raise ValidationError({"metric": _("Choose the metric of the new atomic indicator.")})
+    if "target_metric" in fields:
+        fields["target_metric"] = _metric(user, fields["target_metric"], "target_metric")
+    fields["name"] = f"what-if {uuid.uuid4().hex}"  # unique while checked; rolled back with the savepoint
+    checked: dict[str, Any] = {}
+    try:
+        with transaction.atomic():
+            atomic = _atomic_save(AtomicIndicator(), fields, list(spec.get("intervals") or []))
+            checked["atomic"] = atomic
+            checked["intervals"] = [kernel.make_interval(iv.lower, iv.lower_closed, iv.upper, iv.upper_closed,
+                                                         iv.score) for iv in atomic.intervals.order_by("position")]
+            raise _Discard
+    except _Discard:
+        pass
+    atomic = checked["atomic"]
+    atomic.pk = key
+    atomic.name = str(spec.get("name") or "").strip()[:100] or _("New atomic indicator")
+    atomic.draft_intervals = checked["intervals"]
+    return atomic
 
 
 def _draft(user: Any, template: Template | None, components: Sequence[dict[str, Any]] | None
@@ -122,9 +180,12 @@ def _draft(user: Any, template: Template | None, components: Sequence[dict[str, 
                                                    "indicators of a new one.") % {"row": pos}})
         aweights = _weights([r.get("weight") for r in rows], str(_("atomic indicator")))
         atomics = {a.pk: a for a in visible_atomics.filter(pk__in=[getattr(r.get("atomic"), "pk", r.get("atomic"))
-                                                                     for r in rows])}
+                                                                     for r in rows if not r.get("new")])}
         pairs = []
-        for r, w in zip(rows, aweights, strict=True):
+        for j, (r, w) in enumerate(zip(rows, aweights, strict=True), 1):
+            if r.get("new"):
+                pairs.append((draft_atomic(user, r["new"], -(pos * 100 + j)), w))
+                continue
             a = atomics.get(getattr(r.get("atomic"), "pk", r.get("atomic")))
             if a is None:
                 raise ValidationError({"components": _("Row %(row)s: unknown atomic indicator.") % {"row": pos}})
@@ -196,8 +257,8 @@ def what_if(*, user: Any | None, period: str, template: Template | None = None,
     vetoes = list(template.vetoes.select_related("atomic", "atomic__metric")) if template is not None else []
     for v in vetoes:
         atomics.setdefault(v.atomic_id, v.atomic)
-    intervals: dict[int, list] = {pk: [] for pk in atomics}
-    for a in AtomicIndicator.objects.filter(pk__in=list(atomics)).prefetch_related("intervals"):
+    intervals: dict[int, list] = {pk: list(getattr(a, "draft_intervals", ())) for pk, a in atomics.items()}
+    for a in AtomicIndicator.objects.filter(pk__in=[pk for pk in atomics if pk > 0]).prefetch_related("intervals"):
         intervals[a.pk] = [kernel.make_interval(iv.lower, iv.lower_closed, iv.upper, iv.upper_closed, iv.score)
                            for iv in a.intervals.all()]
     specs = {pk: kernel.AtomicSpec(
