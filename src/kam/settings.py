@@ -201,6 +201,10 @@ SPECTACULAR_SETTINGS = {
                             "AssessmentRunStatusEnum": "kam.assessment.models.RunStatus",
                             "AssessmentRunTriggerEnum": "kam.assessment.models.RunTrigger",
                             "AssessmentResultStatusEnum": "kam.assessment.models.ResultStatus",
+                            "AssessmentTargetSubjectTypeEnum": "kam.assessment.models.TargetSubjectType",
+                            "AssessmentTargetSplitEnum": "kam.assessment.models.TargetSplit",
+                            "AssessmentTargetSplitMethodEnum": "kam.assessment.models.TargetSplitMethod",
+                            "AssessmentTierReachedEnum": "kam.assessment.models.TierReached",
                             # kam.processes
                             "ProcessInstanceStatusEnum": "kam.processes.models.InstanceStatus",
                             "ProcessTaskStatusEnum": "kam.processes.models.TaskStatus",

@@ -749,3 +749,8 @@ def router_register(router) -> None:
     from .appeals_api import router_register as register_appeals
 
     register_appeals(router)
+
+    # 考核目标 and 目标达成 (decision 0025).
+    from .targets_api import targets_router_register
+
+    targets_router_register(router)

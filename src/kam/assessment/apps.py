@@ -84,6 +84,11 @@ class AssessmentConfig(AppConfig):
             for model in (Adjustment, Bonus, AssessmentNote, Metric, AtomicIndicator, Indicator, Template,
                           Assignment):
                 audit.register(model)
+
+        # 考核目标 and 目标达成 (decision 0025).
+        from .targets_setup import setup as targets_setup
+
+        targets_setup()
         _register_confirmation_and_appeals()
 
 

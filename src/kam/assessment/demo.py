@@ -115,3 +115,46 @@ def assessment_demo(ctx: DemoContext) -> None:
     MetricValue.objects.bulk_create(values, batch_size=5000)
     services.run_start(user=None, period=last, background=False)
     ctx.data["assessment_template"] = template
+
+
+# --- 考核目标 (decision 0025) -----------------------------------------------------------------------------
+
+
+def targets_demo(ctx: DemoContext) -> None:
+    """A few targets of 专线收入: the province's year target decomposed to its branches, and the unit
+    with the most account managers: its year target → 12 months → last month to each of its managers
+    (100,000 / 110,000 / 125,000 a month each), published so 目标达成 and completion-rate indicators
+    can use them."""
+    from django.db.models import Count
+
+    from kam.org.models import OrgUnit
+
+    from . import targets
+    from .models import Target, TargetSubjectType
+
+    revenue = Metric.objects.filter(code="private_line_revenue").first()
+    if revenue is None or Target.objects.exists():
+        return
+    last = cal.previous_month(clock.today())
+    year = last[:4]
+    unit = (OrgUnit.objects.filter(users__roles__code="account_manager", users__is_active=True)
+            .annotate(n=Count("users", distinct=True)).order_by("-n", "path").first())
+    if unit is None:
+        return
+    root = OrgUnit.objects.filter(parent__isnull=True).order_by("path").first()
+    if root is not None and root.pk not in (unit.pk, unit.parent_id) and OrgUnit.objects.filter(
+            parent=root, enabled=True).exists():
+        top = targets.target_create(metric=revenue, subject_type=TargetSubjectType.UNIT, subject_id=root.pk,
+                                    period=year, target_value="120000000", sprint_value="132000000",
+                                    challenge_value="150000000")
+        targets.target_decompose(target=top, split="units")
+    managers = targets.unit_managers(unit.pk).count()
+    if not managers:
+        return
+    yearly = targets.target_create(metric=revenue, subject_type=TargetSubjectType.UNIT, subject_id=unit.pk,
+                                   period=year, target_value=1200000 * managers, sprint_value=1320000 * managers,
+                                   challenge_value=1500000 * managers)
+    months = {t.period: t for t in targets.target_decompose(target=yearly, split="months")}
+    targets.target_decompose(target=months[last], split="managers")
+    targets.tier_metrics_set(metric=revenue, create_missing=True)
+    targets.targets_publish(period=last, metric=revenue)

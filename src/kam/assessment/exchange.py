@@ -243,3 +243,7 @@ class MetricValueImportSpec(ImportSpec):
                                    for item, errors in zip(items, exc.item_errors, strict=True) if errors}) from exc
         values = MetricValue.objects.restrict(ctx.user, "view") if ctx.user is not None else MetricValue.objects
         return values.filter(subject_type=SubjectType.MANAGER, subject_id=subject.pk, period=period).first()
+
+
+# 考核目标 import/export and 目标达成 export (decision 0025).
+from . import targets_exchange  # noqa: E402, F401

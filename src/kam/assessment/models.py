@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kam.core.querysets import RestrictedQuerySet, ScopeSpec
 
@@ -43,6 +44,7 @@ class MetricSource(models.TextChoices):
     IMPORT = "import", _("Excel import")
     API = "api", _("API push")
     BUILTIN = "builtin", _("Platform data")
+    TARGET = "target", _("Published targets")
 
 
 class ScoringMode(models.TextChoices):
@@ -707,3 +709,129 @@ class Appeal(SubjectFields):
 
     def __str__(self) -> str:
         return f"{self.period} · {self.subject_label} · {self.get_status_display()}"
+
+
+# --- targets (考核目标, REQUIREMENTS §7 "beyond the seeds", decision 0025) ---------------------------
+
+MODULE_TARGETS = "assessment_target"  # 考核目标: targets, their decomposition and 目标达成
+
+
+class TargetSubjectType(models.TextChoices):
+    UNIT = "unit", pgettext_lazy("target subject", "Organisation unit")
+    MANAGER = "manager", _("Account manager")
+
+
+class TargetPeriodKind(models.TextChoices):
+    YEAR = "year", _("Year")
+    QUARTER = "quarter", _("Quarter")
+    MONTH = "month", _("Month")
+
+
+class TargetSplit(models.TextChoices):
+    NONE = "", _("Not decomposed")
+    QUARTERS = "quarters", _("Into quarters")
+    MONTHS = "months", _("Into months")
+    UNITS = "units", _("To the child units")
+    MANAGERS = "managers", _("To the unit's account managers")
+
+
+class TargetSplitMethod(models.TextChoices):
+    NONE = "", "—"
+    EQUAL = "equal", _("Equally")
+    SHARES = "shares", _("By shares (%)")
+    AMOUNTS = "amounts", _("By amounts")
+
+
+class TierReached(models.TextChoices):
+    NONE = "none", _("Not reached")
+    TARGET = "target", _("Target reached")
+    SPRINT = "sprint", _("Sprint reached")
+    CHALLENGE = "challenge", _("Challenge reached")
+
+
+class Target(models.Model):
+    """考核目标: a metric's target for one subject (an org unit at any level, or an account manager)
+    and one period (a year ``2026``, a quarter ``2026-Q1`` or a month ``2026-03``), in three tiers
+    目标 ≤ 冲刺 ≤ 挑战. ``parent`` is the target it was decomposed from; ``split`` says how its own
+    parts were made. ``org_unit`` places the target in the org tree (the unit itself, or the
+    manager's unit) and ``user`` is the manager, for the data scope."""
+
+    metric = models.ForeignKey(Metric, verbose_name=_("metric"), on_delete=models.PROTECT, related_name="targets")
+    subject_type = models.CharField(_("subject type"), max_length=10, choices=TargetSubjectType.choices)
+    subject_id = models.PositiveBigIntegerField(_("subject"), help_text=_("Org unit id or user id."))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("organisation unit"), on_delete=models.PROTECT,
+                                 related_name="+")
+    period = models.CharField(_("period"), max_length=7, db_index=True,
+                              help_text=_("A year (2026), a quarter (2026-Q1) or a month (2026-03)."))
+    period_kind = models.CharField(_("period kind"), max_length=8, choices=TargetPeriodKind.choices)
+    target_value = models.DecimalField(_("target value"), max_digits=18, decimal_places=2)
+    sprint_value = models.DecimalField(_("sprint value"), max_digits=18, decimal_places=2, null=True, blank=True)
+    challenge_value = models.DecimalField(_("challenge value"), max_digits=18, decimal_places=2, null=True,
+                                          blank=True)
+    parent = models.ForeignKey("self", verbose_name=_("decomposed from"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="children")
+    split = models.CharField(_("decomposition"), max_length=10, choices=TargetSplit.choices, blank=True, default="")
+    split_method = models.CharField(_("decomposition method"), max_length=8, choices=TargetSplitMethod.choices,
+                                    blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_TARGETS, org="org_unit", owner="user")
+
+    class Meta:
+        ordering = ["period", "metric_id", "subject_type", "subject_id"]
+        verbose_name = _("assessment target")
+        verbose_name_plural = _("assessment targets")
+        constraints = [models.UniqueConstraint(fields=["metric", "subject_type", "subject_id", "period"],
+                                               name="uniq_target_subject_period")]
+        indexes = [models.Index(fields=["period", "metric"], name="asm_target_period")]
+
+    def __str__(self) -> str:
+        return f"{self.metric.name} · {self.subject_name} · {self.period}"
+
+    @property
+    def subject_name(self) -> str:
+        if self.subject_type == TargetSubjectType.MANAGER and self.user_id:
+            return self.user.name or self.user.username
+        return self.org_unit.name if self.org_unit_id else str(self.subject_id)
+
+
+class TargetTierMetrics(models.Model):
+    """目标发布设置: the metrics that receive a measured metric's published month targets, one per
+    tier, so attainment and completion-rate atomic indicators (``target_metric``) score against the
+    目标 or the 冲刺 tier without any change to the scoring."""
+
+    metric = models.OneToOneField(Metric, verbose_name=_("measured metric"), on_delete=models.CASCADE,
+                                  related_name="tier_metrics")
+    target_metric = models.ForeignKey(Metric, verbose_name=_("metric of the target value"),
+                                      on_delete=models.PROTECT, related_name="+")
+    sprint_metric = models.ForeignKey(Metric, verbose_name=_("metric of the sprint value"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+    challenge_metric = models.ForeignKey(Metric, verbose_name=_("metric of the challenge value"), null=True,
+                                         blank=True, on_delete=models.PROTECT, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    kam_scope = ScopeSpec(module=MODULE_CONFIG)
+
+    class Meta:
+        ordering = ["metric__code"]
+        verbose_name = _("target publishing setting")
+        verbose_name_plural = _("target publishing settings")
+
+    def __str__(self) -> str:
+        return str(self.metric)
+
+    def tiers(self) -> list[tuple[str, Metric | None]]:
+        """``[(tier field of Target, metric or None)…]`` in tier order."""
+        return [("target_value", self.target_metric), ("sprint_value", self.sprint_metric),
+                ("challenge_value", self.challenge_metric)]

@@ -59,3 +59,20 @@ urlpatterns = [
     path("appeals/<int:pk>/", appeals_views.AppealDetailView.as_view(), name="appeal_detail"),
     path("appeals/<int:pk>/withdraw/", appeals_views.AppealWithdrawView.as_view(), name="appeal_withdraw"),
 ]
+
+# 考核目标 and 目标达成 (decision 0025).
+from . import targets_views  # noqa: E402
+
+urlpatterns += [
+    path("targets/", targets_views.TargetListView.as_view(), name="target_list"),
+    path("targets/new/", targets_views.TargetEditView.as_view(), name="target_create"),
+    path("targets/publish/", targets_views.TargetPublishView.as_view(), name="target_publish"),
+    path("targets/settings/", targets_views.TierMetricsListView.as_view(), name="target_tiers_list"),
+    path("targets/settings/new/", targets_views.TierMetricsEditView.as_view(), name="target_tiers_create"),
+    path("targets/settings/<int:pk>/edit/", targets_views.TierMetricsEditView.as_view(), name="target_tiers_edit"),
+    path("targets/<int:pk>/", targets_views.TargetDetailView.as_view(), name="target_detail"),
+    path("targets/<int:pk>/edit/", targets_views.TargetEditView.as_view(), name="target_edit"),
+    path("targets/<int:pk>/delete/", targets_views.TargetDeleteView.as_view(), name="target_delete"),
+    path("targets/<int:pk>/decompose/", targets_views.TargetDecomposeView.as_view(), name="target_decompose"),
+    path("target-attainment/", targets_views.AttainmentView.as_view(), name="target_attainment"),
+]
