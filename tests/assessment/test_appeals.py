@@ -101,10 +101,13 @@ def test_rerun_of_a_published_month_is_refused_until_the_publication_is_withdraw
 def test_the_manager_confirms_their_own_result_only(appeals_published):
     world = appeals_published
     sub = confirmation_of(world, "sub")
+    key = f"asmconfirm:{sub.pk}"
     with at(IN_WINDOW):
+        assert list(appeals.open_confirmations([key])) == [key]  # a planned reminder would still fire
         with pytest.raises(PermissionDenied):
             appeals.confirmation_confirm(user=world.user("me"), confirmation=sub)  # the supervisor does not
         appeals.confirmation_confirm(user=world.user("sub"), confirmation=sub)
+        assert appeals.open_confirmations([key]) == {}  # … and is withdrawn now
         with pytest.raises(ValidationError):
             appeals.confirmation_confirm(user=world.user("sub"), confirmation=sub)
         assert not [line for line in todo_list(world.user("sub")).lines if line.source == appeals.TODO_SOURCE]

@@ -458,3 +458,15 @@ def todo_entries(user: Any, until: dt.datetime):
             detail=_("Total %(total)s; confirm or appeal by %(day)s") % {
                 "total": "" if c.published_total is None else kernel.round2(c.published_total),
                 "day": c.publication.deadline.isoformat()})
+
+
+def open_confirmations(keys) -> dict[str, dt.datetime | None]:
+    """Which task-list keys (``asmconfirm:<id>``) still wait for confirmation, and their deadline
+    (``TodoSource.current``: a reminder of a result confirmed or withdrawn since is not fired)."""
+    from kam.core.registry import key_ids
+
+    ids = key_ids(keys)
+    rows = ResultConfirmation.objects.filter(
+        pk__in=list(ids), state=ConfirmationState.PENDING, publication__withdrawn_at__isnull=True,
+        publication__closed_at__isnull=True).values_list("pk", "publication__deadline")
+    return {ids[pk]: deadline_at(deadline) for pk, deadline in rows}

@@ -108,7 +108,8 @@ def _register_confirmation_and_appeals() -> None:
     ]):
         register_menu("kpi", MenuEntry(label, url_name, module, V, order=230 + order))
     register_todo_source(TodoSource(code=appeals.TODO_SOURCE, label=_("Assessment results to confirm"),
-                                    entries=appeals.todo_entries, module=MODULE_RESULTS))
+                                    entries=appeals.todo_entries, module=MODULE_RESULTS,
+                                    current=appeals.open_confirmations))
     if apps.is_installed("kam.jobs"):
         from kam.jobs.scheduler import register_periodic
 
