@@ -161,8 +161,10 @@ def test_api_publish_confirm_appeal_withdraw(appeals_computed):
     peer_result, sub_result = result_of(world, "peer"), result_of(world, "sub")
     with at(IN_WINDOW):
         admin, sub = client_for(world.user("asm_admin")), client_for(world.user("sub"))  # sessions expire
+        assert peer.get(f"/api/v1/assessment/results/{peer_result.pk}/").json()["confirmation_state"] == "pending"
         resp = peer.post(f"/api/v1/assessment/results/{peer_result.pk}/confirm/")
         assert resp.status_code == 200 and resp.json()["state"] == "confirmed"
+        assert peer.get(f"/api/v1/assessment/results/{peer_result.pk}/").json()["confirmation_state"] == "confirmed"
         assert peer.post(f"/api/v1/assessment/results/{sub_result.pk}/confirm/").status_code == 404
         resp = sub.post(f"/api/v1/assessment/results/{sub_result.pk}/appeal/", {"reason": ""},
                         content_type="application/json")

@@ -510,12 +510,19 @@ class ResultSerializer(serializers.ModelSerializer):
     indicators = serializers.SerializerMethodField()
     veto = serializers.CharField(source="veto_explanation", read_only=True, help_text=_(
         "The veto item hit (一票否决) and the total it sets; empty when none."))
+    confirmation_state = serializers.SerializerMethodField(help_text=_(
+        "pending / confirmed / appealing / closed (appeal decided) once the month is published for confirmation; "
+        "null before."))
 
     class Meta:
         model = Result
         fields = ["id", "period", "subject_type", "subject", "subject_name", "org_unit", "org_unit_name", "template",
                   "template_name", "status", "score", "bonus", "adjustment", "total", "vetoed", "veto", "rank",
-                  "rank_in_unit", "run", "indicators"]
+                  "rank_in_unit", "run", "confirmation_state", "indicators"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_confirmation_state(self, obj: Result) -> str | None:
+        return getattr(obj, "confirmation_state", None)
 
     @extend_schema_field(BreakdownIndicatorSerializer(many=True))
     def get_indicators(self, obj: Result) -> list[dict[str, Any]]:
@@ -545,6 +552,11 @@ class ResultViewSet(ScopedReadOnlyViewSet):
     filterset_class = ResultFilterSet
     ordering_fields = ["period", "rank", "total", "subject_label"]
     module = MODULE_RESULTS
+
+    def get_queryset(self):
+        from .appeals import with_confirmation_state
+
+        return with_confirmation_state(super().get_queryset())
 
 
 class ScoreDetailViewSet(ScopedReadOnlyViewSet):
