@@ -267,6 +267,11 @@ def test_demo_step_configures_and_computes_last_month(managers):
     assert r.period == "2026-03" and r.status == RunStatus.SUCCEEDED and r.result_count == 6
     assert ScoreDetail.objects.count() == 6 * 8
     assert all(t is not None for t in Result.objects.values_list("total", flat=True))
+    # published for confirmation (decision 0026): the window of March is open until April 15
+    from kam.assessment.models import ConfirmationState, Publication, ResultConfirmation
+
+    assert r.trigger == "auto" and Publication.objects.get().result_count == 6
+    assert set(ResultConfirmation.objects.values_list("state", flat=True)) == {ConfirmationState.PENDING}
 
 
 def test_rerun_after_configuration_was_deleted_keeps_the_month(filled):

@@ -13,7 +13,17 @@ from kam.org.models import User
 
 from . import calendar as cal
 from . import services
-from .models import Assignment, AtomicIndicator, Indicator, Metric, MetricSource, MetricValue, SubjectType, Template
+from .models import (
+    Assignment,
+    AtomicIndicator,
+    Indicator,
+    Metric,
+    MetricSource,
+    MetricValue,
+    RunTrigger,
+    SubjectType,
+    Template,
+)
 
 # code, name, unit, is percentage, value range for the demo
 METRICS = [
@@ -113,7 +123,13 @@ def assessment_demo(ctx: DemoContext) -> None:
                                       user_id=pk, org_unit_id=unit, period=last, value=value,
                                       source=metrics[code].source, updated_at=clock.now()))
     MetricValue.objects.bulk_create(values, batch_size=5000)
-    services.run_start(user=None, period=last, background=False)
+    # As the scheduler computes it on the computation day (R-ASM-3); then published for confirmation
+    # (发布考核结果, decision 0026) while the confirmation window of the month is still open.
+    services.run_start(user=None, period=last, trigger=RunTrigger.AUTO, background=False)
+    from . import appeals
+
+    if clock.today() <= appeals.confirmation_deadline(last):
+        appeals.publication_create(user=None, period=last)
     ctx.data["assessment_template"] = template
 
 
