@@ -3,6 +3,7 @@
 import random
 
 import pytest
+import time_machine
 
 from kam.core.demo import DemoContext
 from kam.org.demo import org_demo
@@ -11,11 +12,19 @@ from kam.todo.demo import todo_demo
 from kam.todo.models import Subscription, TodoItem
 from kam.todo.selectors import todo_list
 
+from .conftest import at
+
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_items_on_managers_lists_and_supervisors_subscribed():
+@pytest.mark.parametrize("hour", [10, 22])  # the item "due today" stays today's late in the evening too
+def test_demo_items_on_managers_lists_and_supervisors_subscribed(hour):
     ctx = DemoContext(size="demo", rng=random.Random(5), password="Demo@pass-2026")
+    with time_machine.travel(at(2026, 5, 20, hour, 0), tick=False):
+        _check_demo(ctx)
+
+
+def _check_demo(ctx):
     org_demo(ctx)
     todo_demo(ctx)
     items = list(TodoItem.objects.select_related("assignee", "assigned_by"))
