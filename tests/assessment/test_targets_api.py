@@ -53,7 +53,7 @@ def test_targets_crud_with_field_errors(api, revenue, managers):
     assert resp.status_code == 200 and resp.json()["challenge_value"] == "400.00"
     resp = api.patch(f"{BASE}/targets/{pk}/", {"period": "2026-Q2"}, format="json")
     assert resp.status_code == 400
-    assert resp.json() == {"period": ["Metric, subject and period are fixed once the target is created."]}
+    assert resp.json() == {"period": ["Metric, subject, period and direction are fixed once the target is created."]}
     resp = api.post(f"{BASE}/targets/{pk}/decompose/", {"split": "months"}, format="json")
     assert resp.status_code == 200
     child_ids = [p["id"] for p in resp.json()["parts"]]

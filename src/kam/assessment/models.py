@@ -742,6 +742,14 @@ class TargetSplitMethod(models.TextChoices):
     AMOUNTS = "amounts", _("By amounts")
 
 
+class TargetDirection(models.TextChoices):
+    """Whether a target is met by a value at or above the tiers (revenue) or at or below them
+    (complaints, churn, arrears)."""
+
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
+
+
 class TierReached(models.TextChoices):
     NONE = "none", _("Not reached")
     TARGET = "target", _("Target reached")
@@ -752,9 +760,10 @@ class TierReached(models.TextChoices):
 class Target(models.Model):
     """考核目标: a metric's target for one subject (an org unit at any level, or an account manager)
     and one period (a year ``2026``, a quarter ``2026-Q1`` or a month ``2026-03``), in three tiers
-    目标 ≤ 冲刺 ≤ 挑战. ``parent`` is the target it was decomposed from; ``split`` says how its own
-    parts were made. ``org_unit`` places the target in the org tree (the unit itself, or the
-    manager's unit) and ``user`` is the manager, for the data scope."""
+    目标 ≤ 冲刺 ≤ 挑战 — or 目标 ≥ 冲刺 ≥ 挑战 when ``direction`` is "lower is better" (fixed once
+    created; the parts of a decomposition inherit it). ``parent`` is the target it was decomposed
+    from; ``split`` says how its own parts were made. ``org_unit`` places the target in the org
+    tree (the unit itself, or the manager's unit) and ``user`` is the manager, for the data scope."""
 
     metric = models.ForeignKey(Metric, verbose_name=_("metric"), on_delete=models.PROTECT, related_name="targets")
     subject_type = models.CharField(_("subject type"), max_length=10, choices=TargetSubjectType.choices)
@@ -766,6 +775,10 @@ class Target(models.Model):
     period = models.CharField(_("period"), max_length=7, db_index=True,
                               help_text=_("A year (2026), a quarter (2026-Q1) or a month (2026-03)."))
     period_kind = models.CharField(_("period kind"), max_length=8, choices=TargetPeriodKind.choices)
+    direction = models.CharField(_("direction"), max_length=6, choices=TargetDirection.choices,
+                                 default=TargetDirection.HIGHER, help_text=_(
+                                     "Higher is better: target ≤ sprint ≤ challenge; lower is better: target ≥ "
+                                     "sprint ≥ challenge."))
     target_value = models.DecimalField(_("target value"), max_digits=18, decimal_places=2)
     sprint_value = models.DecimalField(_("sprint value"), max_digits=18, decimal_places=2, null=True, blank=True)
     challenge_value = models.DecimalField(_("challenge value"), max_digits=18, decimal_places=2, null=True,

@@ -3,7 +3,8 @@ selectors. Pages, the API, imports and the demo call these.
 
 - ``target_create`` / ``target_update`` / ``target_delete``: a metric's target for one subject (an
   org unit at any level, or an account manager) and one period (year, quarter or month), in three
-  tiers 目标 ≤ 冲刺 ≤ 挑战 (冲刺 and 挑战 optional, at most 2 decimals, never negative).
+  tiers 目标 ≤ 冲刺 ≤ 挑战 (冲刺 and 挑战 optional, at most 2 decimals, never negative) — or
+  目标 ≥ 冲刺 ≥ 挑战 when lower is better (``direction``: complaints, churn, arrears).
 - ``target_decompose``: a year into 4 quarters or 12 months, a quarter into its 3 months, a unit's
   target to its child units or to the account managers directly in it — equally, by shares (%) or
   by amounts; every tier is split the same way and the parts add up exactly
@@ -50,6 +51,7 @@ from .models import (
     Result,
     SubjectType,
     Target,
+    TargetDirection,
     TargetSplit,
     TargetSplitMethod,
     TargetSubjectType,
@@ -96,10 +98,20 @@ def _number(raw: Any, field: str, label: str, errors: dict[str, str]) -> Decimal
     return None
 
 
-def clean_tiers(target_value: Any, sprint_value: Any = None, challenge_value: Any = None
-                ) -> tuple[Decimal, Decimal | None, Decimal | None]:
+def check_direction(direction: Any) -> str:
+    """``higher`` (default when empty) or ``lower``; a clear error naming the field otherwise."""
+    if direction is None or direction == "":
+        return TargetDirection.HIGHER.value
+    if direction not in TargetDirection.values:
+        raise ValidationError({"direction": _("Choose “higher is better” or “lower is better”.")})
+    return str(direction)
+
+
+def clean_tiers(target_value: Any, sprint_value: Any = None, challenge_value: Any = None,
+                direction: str = TargetDirection.HIGHER) -> tuple[Decimal, Decimal | None, Decimal | None]:
     """The three tiers as decimals: 目标 required, 冲刺 and 挑战 optional (挑战 only with 冲刺),
-    目标 ≤ 冲刺 ≤ 挑战, at most 2 decimals, not negative — each refusal names its field."""
+    目标 ≤ 冲刺 ≤ 挑战 (lower is better: 目标 ≥ 冲刺 ≥ 挑战), at most 2 decimals, not negative —
+    each refusal names its field."""
     errors: dict[str, str] = {}
     values: dict[str, Decimal | None] = {}
     for field, raw in zip(TIER_FIELDS, (target_value, sprint_value, challenge_value), strict=True):
@@ -116,10 +128,20 @@ def clean_tiers(target_value: Any, sprint_value: Any = None, challenge_value: An
     assert target is not None
     if challenge is not None and sprint is None:
         errors["challenge_value"] = _("Give the sprint value before the challenge value.")
-    if sprint is not None and sprint < target:
+    if direction == TargetDirection.LOWER:
+        if sprint is not None and sprint > target:
+            errors["sprint_value"] = _(
+                "The sprint value (%(sprint)s) may not be above the target value (%(target)s): lower is better, "
+                "so target ≥ sprint ≥ challenge.") % {"sprint": kernel.fmt(sprint), "target": kernel.fmt(target)}
+        if challenge is not None and sprint is not None and challenge > sprint:
+            errors["challenge_value"] = _(
+                "The challenge value (%(challenge)s) may not be above the sprint value (%(sprint)s): lower is "
+                "better, so target ≥ sprint ≥ challenge.") % {
+                "challenge": kernel.fmt(challenge), "sprint": kernel.fmt(sprint)}
+    elif sprint is not None and sprint < target:
         errors["sprint_value"] = _("The sprint value (%(sprint)s) may not be below the target value (%(target)s).") % {
             "sprint": kernel.fmt(sprint), "target": kernel.fmt(target)}
-    if challenge is not None and sprint is not None and challenge < sprint:
+    if direction != TargetDirection.LOWER and challenge is not None and sprint is not None and challenge < sprint:
         errors["challenge_value"] = _(
             "The challenge value (%(challenge)s) may not be below the sprint value (%(sprint)s).") % {
             "challenge": kernel.fmt(challenge), "sprint": kernel.fmt(sprint)}
@@ -164,14 +186,18 @@ def _who(user: Any | None) -> Any | None:
 
 @transaction.atomic
 def target_create(*, user: Any | None = None, metric: Metric, subject_type: str, subject_id: Any, period: Any,
-                  target_value: Any, sprint_value: Any = None, challenge_value: Any = None) -> Target:
+                  target_value: Any, sprint_value: Any = None, challenge_value: Any = None,
+                  direction: str = TargetDirection.HIGHER) -> Target:
+    """A target; ``direction`` (higher or lower is better) orders the tiers and is fixed once
+    created."""
     _require(user, MODULE_TARGETS)
     if not isinstance(metric, Metric):
         raise ValidationError({"metric": _("Choose a metric.")})
     if not metric.enabled:
         raise ValidationError({"metric": _("The metric “%(code)s” is disabled.") % {"code": metric.code}})
     period, kind = check_target_period(period)
-    tiers = clean_tiers(target_value, sprint_value, challenge_value)
+    direction = check_direction(direction)
+    tiers = clean_tiers(target_value, sprint_value, challenge_value, direction)
     manager, unit = resolve_target_subject(subject_type, subject_id)
     sid = manager.pk if manager is not None else unit.pk
     if Target.objects.filter(metric=metric, subject_type=subject_type, subject_id=sid, period=period).exists():
@@ -179,7 +205,8 @@ def target_create(*, user: Any | None = None, metric: Metric, subject_type: str,
             "subject": (manager.name or manager.username) if manager else unit.name, "metric": metric.name,
             "period": period}})
     target = Target(metric=metric, subject_type=subject_type, subject_id=sid, user=manager, org_unit=unit,
-                    period=period, period_kind=kind, created_by=_who(user), updated_by=_who(user))
+                    period=period, period_kind=kind, direction=direction, created_by=_who(user),
+                    updated_by=_who(user))
     target.target_value, target.sprint_value, target.challenge_value = tiers
     target.save()
     _in_scope(user, target)
@@ -189,12 +216,13 @@ def target_create(*, user: Any | None = None, metric: Metric, subject_type: str,
 @transaction.atomic
 def target_update(*, user: Any | None = None, target: Target, target_value: Any, sprint_value: Any = None,
                   challenge_value: Any = None) -> Target:
-    """Change the tiers; metric, subject and period are fixed once created. A decomposed target's
+    """Change the tiers (in the order of the target's direction); metric, subject, period and
+    direction are fixed once created. A decomposed target's
     parts are left as they are (the detail page shows when they no longer add up)."""
     _require(user, MODULE_TARGETS)
     _in_scope(user, target)
     target.target_value, target.sprint_value, target.challenge_value = clean_tiers(
-        target_value, sprint_value, challenge_value)
+        target_value, sprint_value, challenge_value, target.direction)
     target.updated_by = _who(user)
     target.save()
     _in_scope(user, target)
@@ -340,7 +368,8 @@ def decompose_preview(target: Target, split: str, method: str = TargetSplitMetho
     """The parts ``target_decompose`` would save (nothing is written)."""
     slots = decomposition_slots(target, split)
     weights = _weights(method, slots, values, target)
-    tiers = ts.split_tiers((target.target_value, target.sprint_value, target.challenge_value), weights)
+    tiers = ts.split_tiers((target.target_value, target.sprint_value, target.challenge_value), weights,
+                           lower_is_better=target.direction == TargetDirection.LOWER)
     return [TargetPart(key=s["key"], label=s["label"], subject_type=s["subject_type"], subject_id=s["subject_id"],
                        user_id=s["user_id"], org_unit_id=s["org_unit_id"], period=s["period"], weight=w,
                        target_value=t[0], sprint_value=t[1], challenge_value=t[2])
@@ -386,7 +415,8 @@ def target_decompose(*, user: Any | None = None, target: Target, split: str,
     for p in parts:
         child = Target(metric_id=target.metric_id, subject_type=p.subject_type, subject_id=p.subject_id,
                        user_id=p.user_id, org_unit_id=p.org_unit_id, period=p.period,
-                       period_kind=ts.period_kind(p.period), target_value=p.target_value,
+                       period_kind=ts.period_kind(p.period), direction=target.direction,
+                       target_value=p.target_value,
                        sprint_value=p.sprint_value, challenge_value=p.challenge_value, parent=target,
                        created_by=who, updated_by=who)
         child.save()
@@ -470,6 +500,45 @@ def tier_metrics_set(*, user: Any | None = None, metric: Metric, target_metric: 
     setting.updated_by = _who(user)
     setting.save()
     return setting
+
+
+def tier_metrics_published(setting: TargetTierMetrics) -> QuerySet[MetricValue]:
+    """The metric values published through ``setting``: its tier metrics' values with source
+    "published targets"."""
+    tier_ids = [m.pk for _tier, m in setting.tiers() if m is not None]
+    return MetricValue.objects.filter(source=MetricSource.TARGET, metric_id__in=tier_ids)
+
+
+@transaction.atomic
+def tier_metrics_delete(*, user: Any | None = None, setting: TargetTierMetrics) -> int:
+    """Delete a 目标发布设置. Refused while values published through it exist for a month that has
+    been computed (a month with results): those results were scored against them. The values it
+    published for months not computed yet go with it — nothing could republish or remove them
+    afterwards, and a run would still score against them; removing them needs the "change" grant of
+    assessment data over all of them. The tier metrics themselves stay (指标管理 deletes or disables
+    them). Answers the number of values removed."""
+    _require(user, MODULE_CONFIG)
+    setting = TargetTierMetrics.objects.select_for_update(of=("self",)).select_related(
+        "metric", "target_metric", "sprint_metric", "challenge_metric").get(pk=setting.pk)
+    published = tier_metrics_published(setting)
+    months = sorted(set(published.values_list("period", flat=True)))
+    computed = sorted(set(Result.objects.filter(period__in=months).values_list("period", flat=True)))
+    if computed:
+        raise ValidationError(_(
+            "Targets of “%(metric)s” were published for months already computed (%(months)s): their results were "
+            "scored against them, so the setting cannot be deleted.") % {
+            "metric": setting.metric.name, "months": "、".join(computed)})
+    ids = list(published.values_list("pk", flat=True))
+    if ids and user is not None:
+        _require(user, MODULE_DATA)
+        if not user.is_superuser and MetricValue.objects.restrict(user, "change").filter(
+                pk__in=ids).count() != len(ids):
+            raise PermissionDenied(_("Some values published through this setting lie outside your data scope; "
+                                     "nothing was deleted."))
+    for i in range(0, len(ids), 5000):
+        MetricValue.objects.filter(pk__in=ids[i:i + 5000]).delete()
+    setting.delete()
+    return len(ids)
 
 
 def published_subject(target: Target, metric: Metric) -> tuple[str, int] | None:
@@ -559,7 +628,8 @@ def with_attainment(queryset: QuerySet[Target], period: str) -> QuerySet[Target]
     manager's own value; a unit's own value when it is a section or department with one, otherwise
     the sum of the values of the account managers placed in the unit and below. The tier reached:
     挑战 when actual ≥ 挑战, else 冲刺 when ≥ 冲刺, else 目标 when ≥ 目标 (a value exactly on a tier
-    reaches it), else 未达标 (also without a value). Computed in SQL, so it filters, sorts and pages."""
+    reaches it), else 未达标 (also without a value); lower is better: the same with ≤. Computed in
+    SQL, so it filters, sorts and pages."""
     months = ts.months_of(period)
     values = MetricValue.objects.filter(metric_id=OuterRef("metric_id"), period__in=months).order_by()
     manager = _total(values.filter(subject_type=SubjectType.MANAGER, subject_id=OuterRef("subject_id")))
@@ -569,12 +639,17 @@ def with_attainment(queryset: QuerySet[Target], period: str) -> QuerySet[Target]
     actual = Case(When(subject_type=TargetSubjectType.MANAGER, then=manager),
                   default=Coalesce(own, below, output_field=_ACTUAL), output_field=_ACTUAL)
     queryset = queryset.annotate(actual=Round(actual, 4, output_field=_ACTUAL))
-    return queryset.annotate(tier_reached=Case(
-        When(actual__isnull=True, then=Value(TierReached.NONE.value)),
-        When(challenge_value__isnull=False, actual__gte=F("challenge_value"), then=Value(TierReached.CHALLENGE.value)),
-        When(sprint_value__isnull=False, actual__gte=F("sprint_value"), then=Value(TierReached.SPRINT.value)),
-        When(actual__gte=F("target_value"), then=Value(TierReached.TARGET.value)),
-        default=Value(TierReached.NONE.value), output_field=CharField(max_length=10)))
+    whens = [When(actual__isnull=True, then=Value(TierReached.NONE.value))]
+    for direction, op in ((TargetDirection.HIGHER, "gte"), (TargetDirection.LOWER, "lte")):
+        whens += [
+            When(direction=direction, challenge_value__isnull=False, **{f"actual__{op}": F("challenge_value")},
+                 then=Value(TierReached.CHALLENGE.value)),
+            When(direction=direction, sprint_value__isnull=False, **{f"actual__{op}": F("sprint_value")},
+                 then=Value(TierReached.SPRINT.value)),
+            When(direction=direction, **{f"actual__{op}": F("target_value")}, then=Value(TierReached.TARGET.value)),
+        ]
+    return queryset.annotate(tier_reached=Case(*whens, default=Value(TierReached.NONE.value),
+                                               output_field=CharField(max_length=10)))
 
 
 def attainment(user: Any, period: Any) -> QuerySet[Target]:
@@ -584,11 +659,36 @@ def attainment(user: Any, period: Any) -> QuerySet[Target]:
     return with_attainment(qs.select_related("metric", "org_unit", "user"), period)
 
 
-def attainment_pct(actual: Decimal | None, tier: Decimal | None) -> Decimal | None:
-    """actual ÷ tier × 100, half-up to 2 decimals; ``None`` without a value or a (non-zero) tier."""
-    if actual is None or not tier:
+def attainment_pct(actual: Decimal | None, tier: Decimal | None, direction: str = TargetDirection.HIGHER
+                   ) -> Decimal | None:
+    """Attainment % of a tier, half-up to 2 decimals: actual ÷ tier × 100 (higher is better), tier ÷
+    actual × 100 (lower is better) — 100 exactly on the tier, above 100 beyond it. ``None`` without a
+    value or a tier, and when the divisor is 0: a tier of 0 (higher is better), an actual of 0 (lower
+    is better: 0 ÷ 0 is 100, otherwise every tier is reached with no ratio — see
+    :func:`attainment_text`)."""
+    if actual is None or tier is None:
         return None
-    return (Decimal(actual) * 100 / Decimal(tier)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    actual, tier = Decimal(actual), Decimal(tier)
+    if direction == TargetDirection.LOWER:
+        if not actual:
+            return Decimal("100.00") if not tier else None
+        ratio = tier * 100 / actual
+    else:
+        if not tier:
+            return None
+        ratio = actual * 100 / tier
+    return ratio.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def attainment_text(actual: Decimal | None, tier: Decimal | None, direction: str = TargetDirection.HIGHER) -> str:
+    """The attainment % as shown on pages: "120.00%", "—" without one, and "100%+" when lower is
+    better and the actual is 0 below a positive tier (reached, beyond any ratio)."""
+    pct = attainment_pct(actual, tier, direction)
+    if pct is not None:
+        return f"{pct}%"
+    if direction == TargetDirection.LOWER and actual is not None and not Decimal(actual) and tier:
+        return "100%+"
+    return "—"
 
 
 def tier_label(code: str | None) -> str:

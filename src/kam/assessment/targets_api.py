@@ -5,7 +5,10 @@
   ``"preview": true`` answers the parts without saving;
 - ``targets/publish/`` — POST ``{"period", "metric"}``: month targets → metric values of the tier
   metrics;
-- ``target-attainment/`` — GET: 目标达成 of a period (last month by default).
+- ``target-attainment/`` — GET: 目标达成 of a period (last month by default);
+- ``target-settings/`` — 目标发布设置: CRUD of the metrics receiving a measured metric's published
+  targets per tier (the 考核配置 grant, like the page); deleting is refused while values published
+  through the setting exist for a computed month.
 
 Querysets start from ``.restrict(request.user, action)``; writes go through
 :mod:`kam.assessment.targets`. Numbers are decimal strings.
@@ -29,11 +32,14 @@ from kam.api.viewsets import ScopedModelViewSet, ScopedViewSetMixin, service_err
 
 from . import targets
 from .models import (
+    MODULE_CONFIG,
     MODULE_TARGETS,
     Metric,
     Target,
+    TargetDirection,
     TargetSplit,
     TargetSplitMethod,
+    TargetTierMetrics,
     TierReached,
 )
 from .targets_filtersets import TargetAttainmentFilterSet, TargetFilterSet
@@ -63,6 +69,9 @@ class TargetSerializer(serializers.ModelSerializer):
     subject_name = serializers.CharField(read_only=True)
     period = serializers.CharField(max_length=8, help_text=_("A year (2026), a quarter (2026-Q1) or a month "
                                                              "(2026-03)."))
+    direction = serializers.ChoiceField(choices=TargetDirection.choices, required=False, help_text=_(
+        "higher (default): target ≤ sprint ≤ challenge, reached at or above; lower (complaints, churn): target ≥ "
+        "sprint ≥ challenge, reached at or below. Fixed once created."))
     target_value = TierText(help_text=_("The target tier; at most 2 decimals."))
     sprint_value = TierText(required=False, allow_null=True, allow_blank=True,
                             help_text=_("The sprint tier (optional)."))
@@ -73,8 +82,8 @@ class TargetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Target
         fields = ["id", "metric", "metric_code", "subject_type", "subject", "subject_name", "org_unit", "period",
-                  "period_kind", "target_value", "sprint_value", "challenge_value", "parent", "children", "split",
-                  "split_method", "created_at", "updated_at"]
+                  "period_kind", "direction", "target_value", "sprint_value", "challenge_value", "parent", "children",
+                  "split", "split_method", "created_at", "updated_at"]
         read_only_fields = ["org_unit", "period_kind", "parent", "split", "split_method", "created_at", "updated_at"]
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
@@ -109,16 +118,17 @@ class TargetViewSet(ScopedModelViewSet):
                                      subject_type=data["subject_type"], subject_id=data["subject_id"],
                                      period=data["period"], target_value=data["target_value"],
                                      sprint_value=data.get("sprint_value"),
-                                     challenge_value=data.get("challenge_value"))
+                                     challenge_value=data.get("challenge_value"),
+                                     direction=data.get("direction") or TargetDirection.HIGHER)
 
     def update_object(self, instance: Target, data: dict[str, Any]) -> Target:
         fixed = {"metric": instance.metric, "subject_type": instance.subject_type,
-                 "subject_id": instance.subject_id, "period": instance.period}
+                 "subject_id": instance.subject_id, "period": instance.period, "direction": instance.direction}
         for field, current in fixed.items():
             if field in data and data[field] != current:
                 name = "subject" if field == "subject_id" else field
-                raise DjangoValidationError({name: _("Metric, subject and period are fixed once the target is "
-                                                     "created.")})
+                raise DjangoValidationError({name: _("Metric, subject, period and direction are fixed once the "
+                                                     "target is created.")})
         tiers = {f: data.get(f, getattr(instance, f)) for f in targets.TIER_FIELDS}
         return targets.target_update(user=self.request.user, target=instance, **tiers)
 
@@ -213,22 +223,24 @@ class AttainmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Target
         fields = ["id", "metric", "metric_code", "metric_name", "subject_type", "subject", "subject_name", "org_unit",
-                  "org_unit_name", "period", "actual", "target_value", "target_pct", "sprint_value", "sprint_pct",
-                  "challenge_value", "challenge_pct", "tier_reached", "tier_label"]
+                  "org_unit_name", "period", "direction", "actual", "target_value", "target_pct", "sprint_value",
+                  "sprint_pct", "challenge_value", "challenge_pct", "tier_reached", "tier_label"]
 
-    @extend_schema_field(serializers.CharField(allow_null=True, help_text=_("actual ÷ target value × 100")))
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text=_(
+        "actual ÷ target value × 100 (lower is better: target value ÷ actual × 100); null without a value, and "
+        "when lower is better with an actual of 0 below the tier (every tier reached, no ratio)")))
     def get_target_pct(self, obj: Target) -> str | None:
-        pct = targets.attainment_pct(obj.actual, obj.target_value)
+        pct = targets.attainment_pct(obj.actual, obj.target_value, obj.direction)
         return None if pct is None else str(pct)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_sprint_pct(self, obj: Target) -> str | None:
-        pct = targets.attainment_pct(obj.actual, obj.sprint_value)
+        pct = targets.attainment_pct(obj.actual, obj.sprint_value, obj.direction)
         return None if pct is None else str(pct)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_challenge_pct(self, obj: Target) -> str | None:
-        pct = targets.attainment_pct(obj.actual, obj.challenge_value)
+        pct = targets.attainment_pct(obj.actual, obj.challenge_value, obj.direction)
         return None if pct is None else str(pct)
 
     @extend_schema_field(serializers.CharField())
@@ -248,6 +260,62 @@ class TargetAttainmentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, Generic
     module = MODULE_TARGETS
 
 
+class TierMetricsSerializer(serializers.ModelSerializer):
+    metric = ScopedPrimaryKeyRelatedField(queryset=Metric.objects.all(), help_text=_(
+        "The measured metric; fixed once the setting is created."))
+    metric_code = serializers.CharField(source="metric.code", read_only=True)
+    target_metric = ScopedPrimaryKeyRelatedField(queryset=Metric.objects.all(), required=False, allow_null=True,
+                                                 help_text=_("The metric receiving the target value."))
+    sprint_metric = ScopedPrimaryKeyRelatedField(queryset=Metric.objects.all(), required=False, allow_null=True,
+                                                 help_text=_("The metric receiving the sprint value (optional)."))
+    challenge_metric = ScopedPrimaryKeyRelatedField(queryset=Metric.objects.all(), required=False, allow_null=True,
+                                                    help_text=_("The metric receiving the challenge value "
+                                                                "(optional)."))
+    create_missing = serializers.BooleanField(write_only=True, required=False, default=False, help_text=_(
+        "Create a metric for each tier left empty (<code>_target, <code>_sprint, <code>_challenge)."))
+
+    class Meta:
+        model = TargetTierMetrics
+        fields = ["id", "metric", "metric_code", "target_metric", "sprint_metric", "challenge_metric",
+                  "create_missing", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+
+class TierMetricsViewSet(ScopedModelViewSet):
+    """目标发布设置: per measured metric, the metrics that receive its published 目标, 冲刺 and 挑战
+    values (发布目标). Deleting is refused while values published through the setting exist for a
+    month that has been computed; the values of months not computed yet are removed with it."""
+
+    queryset = TargetTierMetrics.objects.select_related("metric", "target_metric", "sprint_metric",
+                                                        "challenge_metric")
+    serializer_class = TierMetricsSerializer
+    ordering_fields = ["metric__code", "updated_at"]
+    ordering = ["metric__code"]
+    module = MODULE_CONFIG
+
+    def _save(self, metric: Metric, data: dict[str, Any], current: TargetTierMetrics | None = None):
+        tiers = {f: data.get(f, getattr(current, f) if current else None)
+                 for f in ("target_metric", "sprint_metric", "challenge_metric")}
+        return targets.tier_metrics_set(user=self.request.user, metric=metric,
+                                        create_missing=bool(data.get("create_missing")), **tiers)
+
+    def create_object(self, data: dict[str, Any]) -> TargetTierMetrics:
+        metric = data["metric"]
+        if TargetTierMetrics.objects.filter(metric=metric).exists():
+            raise DjangoValidationError({"metric": _("“%(metric)s” already has a target publishing setting: "
+                                                     "change that one.") % {"metric": metric.name}})
+        return self._save(metric, data)
+
+    def update_object(self, instance: TargetTierMetrics, data: dict[str, Any]) -> TargetTierMetrics:
+        if "metric" in data and data["metric"] != instance.metric:
+            raise DjangoValidationError({"metric": _("The measured metric is fixed once the setting is created.")})
+        return self._save(instance.metric, data, instance)
+
+    def delete_object(self, instance: TargetTierMetrics) -> None:
+        targets.tier_metrics_delete(user=self.request.user, setting=instance)
+
+
 def targets_router_register(router) -> None:
     router.register("assessment/targets", TargetViewSet, basename="assessment-target")
+    router.register("assessment/target-settings", TierMetricsViewSet, basename="assessment-target-settings")
     router.register("assessment/target-attainment", TargetAttainmentViewSet, basename="assessment-target-attainment")

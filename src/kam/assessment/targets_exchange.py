@@ -1,8 +1,10 @@
 """Excel import and export of 考核目标 and the export of 目标达成 (decision 0025).
 
 Targets are matched on metric + subject + period (the column 指标/对象/期间 of the export):
-"create only" refuses a row whose target exists, "update existing" changes its tiers. A file
-imports top-level targets (decompose them on the page or through the API)."""
+"create only" refuses a row whose target exists, "update existing" changes its tiers — the result
+counts such rows as updated (or unchanged when the tiers are the same), new targets as created. The
+direction (higher or lower is better) is chosen on creation (empty: higher) and fixed afterwards. A
+file imports top-level targets (decompose them on the page or through the API)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from kam.exchange.specs import MODE_CREATE, ExportSpec, ImportSpec, RowContext, 
 from kam.org.models import OrgUnit, User
 
 from . import targets
-from .models import MODULE_TARGETS, Metric, Target, TargetSubjectType
+from .models import MODULE_TARGETS, Metric, Target, TargetDirection, TargetSubjectType
 from .targets_filtersets import TargetAttainmentFilterSet, TargetFilterSet
 
 
@@ -50,6 +52,8 @@ class TargetImportSpec(ImportSpec):
         Text("subject_name", _("Subject name"), source=lambda t: t.subject_name, importable=False),
         Text("period", _("Period"), required=True,
              help=_("a year (2026), a quarter (2026-Q1) or a month (2026-03)")),
+        Choice("direction", _("Direction"), choices=TargetDirection.choices,
+               help=_("empty: higher is better; fixed once the target is created")),
         Number("target_value", _("Target value"), required=True),
         Number("sprint_value", _("Sprint value")),
         Number("challenge_value", _("Challenge value")),
@@ -63,44 +67,83 @@ class TargetImportSpec(ImportSpec):
             *self.ordering)
 
     def find_existing(self, keys):
-        return {}  # matched in create(): metric + subject + period
+        return {}  # matched in check_rows(): metric + subject + period
 
-    def _subject(self, ctx: RowContext, values: dict[str, Any]) -> tuple[str, int]:
-        kind, key = values["subject_type"], str(values["subject"])
-        if kind == TargetSubjectType.MANAGER:
-            found = User.objects.filter(username=key, roles__code="account_manager").values_list("pk", flat=True)
-        else:
-            found = OrgUnit.objects.filter(code=key).values_list("pk", flat=True)
-        pk = found.first()
-        if pk is None:
-            raise ValidationError({"subject": _("“%(value)s” was not found") % {"value": key}})
-        return kind, pk
+    def _subjects(self, rows: list[Any]) -> dict[tuple[str, str], int]:
+        """``(subject type, account or unit code) → id`` of the subjects named in the file (two queries)."""
+        wanted: dict[str, set[str]] = {TargetSubjectType.MANAGER: set(), TargetSubjectType.UNIT: set()}
+        for row in rows:
+            kind, key = row.values.get("subject_type"), row.values.get("subject")
+            if kind in wanted and key:
+                wanted[kind].add(str(key))
+        managers = User.objects.filter(username__in=wanted[TargetSubjectType.MANAGER], roles__code="account_manager")
+        found = {(TargetSubjectType.MANAGER.value, u): pk for u, pk in managers.values_list("username", "pk")}
+        found.update({(TargetSubjectType.UNIT.value, c): pk for c, pk in OrgUnit.objects.filter(
+            code__in=wanted[TargetSubjectType.UNIT]).values_list("code", "pk")})
+        return found
 
     def check_rows(self, ctx: RowContext, rows: list[Any]) -> None:
-        keys = {}
+        """Resolve each row's subject and period and match it to an existing target (metric +
+        subject + period): "create only" refuses it, "update existing" updates it (the engine then
+        counts the row as updated or unchanged); one row per target in a file."""
+        subjects = self._subjects(rows)
+        keys: dict[int, tuple[int, str, int, str]] = {}
         for row in rows:
             v = row.values
-            if all(v.get(f) for f in ("metric", "subject_type", "subject", "period")):
-                keys[row.number] = (v["metric"].pk, v["subject_type"], str(v["subject"]),
-                                    targets.ts.normalise_period(v["period"]))
+            if not all(v.get(f) for f in ("metric", "subject_type", "subject", "period")):
+                continue
+            pk = subjects.get((v["subject_type"], str(v["subject"])))
+            if pk is None:
+                row.add_error("subject", _("“%(value)s” was not found") % {"value": v["subject"]})
+                continue
+            try:
+                v["period"], _kind = targets.check_target_period(v["period"])
+            except ValidationError as exc:
+                row.add_error("period", " ".join(exc.messages))
+                continue
+            keys[row.number] = (v["metric"].pk, v["subject_type"], pk, v["period"])
+            ctx.cache[("target_subject", row.number)] = pk
         counts = Counter(keys.values())
+        existing: dict[tuple[int, str, int, str], Target] = {}
+        if keys:
+            candidates = Target.objects.filter(
+                metric_id__in={k[0] for k in keys.values()}, subject_id__in={k[2] for k in keys.values()},
+                period__in={k[3] for k in keys.values()}).select_related("metric", "org_unit", "user")
+            existing = {(t.metric_id, t.subject_type, t.subject_id, t.period): t for t in candidates}
+        changeable = set(self.base_queryset(ctx.user, "change").filter(
+            pk__in=[t.pk for t in existing.values()]).values_list("pk", flat=True)) if existing else set()
         for row in rows:
-            if counts.get(keys.get(row.number), 0) > 1:
+            key = keys.get(row.number)
+            if key is None:
+                continue
+            if counts[key] > 1:
                 row.add_error("subject", _("The same metric, subject and period appears more than once in this "
                                            "file."))
+                continue
+            target = existing.get(key)
+            if target is None:
+                continue
+            if ctx.mode == MODE_CREATE:
+                row.add_error("period", _("“%(value)s” already exists") % {"value": _match(target)})
+            elif target.pk not in changeable:
+                row.add_error("subject", _("“%(value)s” is outside your data scope") % {"value": _match(target)})
+            elif row.values.get("direction") and row.values["direction"] != target.direction:
+                row.add_error("direction", _("The direction is fixed once the target is created (“%(value)s”).")
+                              % {"value": target.get_direction_display()})
+            else:
+                row.existing = target
 
     def create(self, ctx: RowContext, values: dict[str, Any]) -> Target:
-        kind, pk = self._subject(ctx, values)
-        period, _kind = targets.check_target_period(values["period"])
-        existing = Target.objects.filter(metric=values["metric"], subject_type=kind, subject_id=pk,
-                                         period=period).first()
-        tiers = {f: values.get(f) for f in targets.TIER_FIELDS}
-        if existing is None:
-            return targets.target_create(user=ctx.user, metric=values["metric"], subject_type=kind, subject_id=pk,
-                                         period=period, **tiers)
-        if ctx.mode == MODE_CREATE:
-            raise ValidationError({"period": _("“%(value)s” already exists") % {"value": _match(existing)}})
-        return targets.target_update(user=ctx.user, target=existing, **tiers)
+        pk = ctx.cache[("target_subject", ctx.row)]  # resolved in check_rows()
+        return targets.target_create(user=ctx.user, metric=values["metric"], subject_type=values["subject_type"],
+                                     subject_id=pk, period=values["period"],
+                                     direction=values.get("direction") or TargetDirection.HIGHER,
+                                     **{f: values.get(f) for f in targets.TIER_FIELDS})
+
+    def update(self, ctx: RowContext, obj: Target, values: dict[str, Any]) -> Target:
+        """Change the tiers given in the row (empty cells keep the current tier)."""
+        return targets.target_update(user=ctx.user, target=obj,
+                                     **{f: values.get(f, getattr(obj, f)) for f in targets.TIER_FIELDS})
 
 
 @register
@@ -121,14 +164,15 @@ class TargetAttainmentExportSpec(ExportSpec):
         Text("org_unit", _("Organisation unit"), source="org_unit.name"),
         Number("actual", _("Actual"), places=4),
         Number("target_value", _("Target value")),
+        Text("direction", _("Direction"), source=lambda t: t.get_direction_display()),
         Number("target_pct", _("Target attainment (%)"),
-               source=lambda t: targets.attainment_pct(t.actual, t.target_value)),
+               source=lambda t: targets.attainment_pct(t.actual, t.target_value, t.direction)),
         Number("sprint_value", _("Sprint value")),
         Number("sprint_pct", _("Sprint attainment (%)"),
-               source=lambda t: targets.attainment_pct(t.actual, t.sprint_value)),
+               source=lambda t: targets.attainment_pct(t.actual, t.sprint_value, t.direction)),
         Number("challenge_value", _("Challenge value")),
         Number("challenge_pct", _("Challenge attainment (%)"),
-               source=lambda t: targets.attainment_pct(t.actual, t.challenge_value)),
+               source=lambda t: targets.attainment_pct(t.actual, t.challenge_value, t.direction)),
         Text("tier_reached", _("Tier reached"), source=lambda t: targets.tier_label(t.tier_reached)),
     )
 

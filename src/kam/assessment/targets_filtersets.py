@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import targetsplit as ts
 from .filtersets import _within
-from .models import Metric, Target, TargetPeriodKind, TargetSubjectType, TierReached
+from .models import Metric, Target, TargetDirection, TargetPeriodKind, TargetSubjectType, TierReached
 
 
 class _TargetFilters(df.FilterSet):
@@ -17,6 +17,7 @@ class _TargetFilters(df.FilterSet):
     period = df.CharFilter(label=_("Period"), method="filter_period")
     subject_type = df.ChoiceFilter(label=_("Subject type"), choices=TargetSubjectType.choices, empty_label=_("All"))
     org = df.NumberFilter(label=_("Within unit (id)"), method="filter_org")
+    direction = df.ChoiceFilter(label=_("Direction"), choices=TargetDirection.choices, empty_label=_("All"))
 
     def filter_q(self, qs, name, value):
         if not value:
@@ -39,7 +40,8 @@ class TargetFilterSet(_TargetFilters):
 
     class Meta:
         model = Target
-        fields = ["q", "metric", "period", "period_kind", "subject_type", "subject", "org", "parent", "top"]
+        fields = ["q", "metric", "period", "period_kind", "subject_type", "direction", "subject", "org", "parent",
+                  "top"]
 
 
 class TargetAttainmentFilterSet(_TargetFilters):
@@ -51,7 +53,7 @@ class TargetAttainmentFilterSet(_TargetFilters):
 
     class Meta:
         model = Target
-        fields = ["period", "metric", "subject_type", "org", "q", "tier"]
+        fields = ["period", "metric", "subject_type", "direction", "org", "q", "tier"]
 
     def filter_queryset(self, queryset):
         """Targets of the period (default: last month), with actual and tier reached, then the

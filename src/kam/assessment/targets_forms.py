@@ -12,9 +12,9 @@ from kam.core.querysets import ScopeSpec
 from kam.org.models import OrgUnit, User
 from kam.org.permissions import scope_q
 
-from .models import MODULE_TARGETS, Metric, TargetSplitMethod, TargetSubjectType
+from .models import MODULE_TARGETS, Metric, TargetDirection, TargetSplitMethod, TargetSubjectType
 
-TIER_HELP = _("At most 2 decimals; target ≤ sprint ≤ challenge.")
+TIER_HELP = _("At most 2 decimals; target ≤ sprint ≤ challenge (lower is better: target ≥ sprint ≥ challenge).")
 
 
 class _TargetManagers:
@@ -48,6 +48,10 @@ class TargetForm(KamForm):
     manager = forms.ModelChoiceField(label=_("account manager"), required=False, queryset=User.objects.none())
     period = forms.CharField(label=_("period"), max_length=7,
                              help_text=_("A year (2026), a quarter (2026-Q1) or a month (2026-03)."))
+    direction = forms.ChoiceField(label=_("direction"), choices=TargetDirection.choices, initial=TargetDirection.HIGHER,
+                                  required=False,
+                                  help_text=_("Lower is better for complaints, churn or arrears: the tiers go down "
+                                              "and are reached at or below. Fixed once created."))
     target_value = forms.CharField(label=_("target value"), max_length=24, help_text=TIER_HELP)
     sprint_value = forms.CharField(label=_("sprint value"), max_length=24, required=False)
     challenge_value = forms.CharField(label=_("challenge value"), max_length=24, required=False)
@@ -58,8 +62,8 @@ class TargetForm(KamForm):
                 f: "" if getattr(instance, f) is None else f"{getattr(instance, f).normalize():f}"
                 for f in ("target_value", "sprint_value", "challenge_value")}}
         super().__init__(*args, **kwargs)
-        if instance is not None:  # metric, subject and period are fixed once created
-            for name in ("metric", "subject_type", "org_unit", "manager", "period"):
+        if instance is not None:  # metric, subject, period and direction are fixed once created
+            for name in ("metric", "subject_type", "org_unit", "manager", "period", "direction"):
                 del self.fields[name]
             return
         units = OrgUnit.objects.filter(enabled=True).order_by("path")

@@ -11,7 +11,7 @@ from kam.core.tables import ActionsColumn, KamTable
 
 from .kernel import fmt
 from .models import Target, TargetTierMetrics, TierReached
-from .targets import attainment_pct
+from .targets import attainment_text
 
 TIER_BADGES = {TierReached.NONE: "secondary", TierReached.TARGET: "primary", TierReached.SPRINT: "success",
                TierReached.CHALLENGE: "warning"}
@@ -19,10 +19,6 @@ TIER_BADGES = {TierReached.NONE: "secondary", TierReached.TARGET: "primary", Tie
 
 def number(value) -> str:
     return "—" if value is None else fmt(value)
-
-
-def percent(value) -> str:
-    return "—" if value is None else f"{value}%"
 
 
 class TargetTable(KamTable):
@@ -41,8 +37,8 @@ class TargetTable(KamTable):
 
     class Meta(KamTable.Meta):
         model = Target
-        fields = ("metric", "subject", "subject_type", "org_unit", "period", "target_value", "sprint_value",
-                  "challenge_value", "parent", "split")
+        fields = ("metric", "subject", "subject_type", "org_unit", "period", "direction", "target_value",
+                  "sprint_value", "challenge_value", "parent", "split")
 
     def render_subject(self, record):
         prefix = "↳ " if record.parent_id else ""
@@ -78,6 +74,7 @@ class TierMetricsTable(KamTable):
     sprint_metric = tables.Column(accessor="sprint_metric__name", verbose_name=_("metric of the sprint value"))
     challenge_metric = tables.Column(accessor="challenge_metric__name",
                                      verbose_name=_("metric of the challenge value"))
+    actions = ActionsColumn({"edit": "assessment:target_tiers_edit", "delete": "assessment:target_tiers_delete"})
 
     class Meta(KamTable.Meta):
         model = TargetTierMetrics
@@ -103,7 +100,8 @@ class AttainmentTable(KamTable):
 
     class Meta(KamTable.Meta):
         model = Target
-        fields = ("metric", "subject", "subject_type", "org_unit", "period", "actual", "target_value", "target_pct",
+        fields = ("metric", "subject", "subject_type", "org_unit", "period", "direction", "actual", "target_value",
+                  "target_pct",
                   "sprint_value", "sprint_pct", "challenge_value", "challenge_pct", "tier_reached")
 
     def render_subject(self, record):
@@ -123,13 +121,13 @@ class AttainmentTable(KamTable):
         return number(value)
 
     def render_target_pct(self, record):
-        return percent(attainment_pct(record.actual, record.target_value))
+        return attainment_text(record.actual, record.target_value, record.direction)
 
     def render_sprint_pct(self, record):
-        return percent(attainment_pct(record.actual, record.sprint_value))
+        return attainment_text(record.actual, record.sprint_value, record.direction)
 
     def render_challenge_pct(self, record):
-        return percent(attainment_pct(record.actual, record.challenge_value))
+        return attainment_text(record.actual, record.challenge_value, record.direction)
 
     def render_tier_reached(self, value):
         tier = TierReached(value or TierReached.NONE)

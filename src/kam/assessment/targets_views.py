@@ -70,7 +70,8 @@ class TargetDetailView(ObjectDetailView):
     model = Target
     module = MODULE_TARGETS
     template_name = "assessment/targets/detail.html"
-    fields = ("metric", "subject_type", "org_unit", "user", "period", "period_kind", "target_value", "sprint_value",
+    fields = ("metric", "subject_type", "org_unit", "user", "period", "period_kind", "direction", "target_value",
+              "sprint_value",
               "challenge_value", "split", "split_method", "created_by", "created_at", "updated_by", "updated_at")
     select_related = ("metric", "org_unit", "user", "created_by", "updated_by")
     list_url_name = "assessment:target_list"
@@ -119,7 +120,7 @@ class TargetEditView(ObjectEditView):
         return targets.target_create(user=self.request.user, metric=data["metric"], subject_type=data["subject_type"],
                                      subject_id=data["subject_id"], period=data["period"],
                                      target_value=data["target_value"], sprint_value=data["sprint_value"],
-                                     challenge_value=data["challenge_value"])
+                                     challenge_value=data["challenge_value"], direction=data["direction"])
 
     def update(self, form, obj):
         data = form.cleaned_data
@@ -279,6 +280,35 @@ class TierMetricsEditView(ObjectEditView):
 
     def update(self, form, obj):
         return self.save(form)
+
+
+class TierMetricsDeleteView(ObjectDeleteView):
+    """Delete a 目标发布设置 — refused while values published through it exist for a computed month;
+    the values of months not computed yet go with it (the page says how many)."""
+
+    model = TargetTierMetrics
+    module = MODULE_CONFIG
+    list_url_name = "assessment:target_tiers_list"
+    template_name = "assessment/targets/tiers_delete.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("metric", "target_metric", "sprint_metric", "challenge_metric")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        published = targets.tier_metrics_published(self.get_object())
+        context.update(published_count=published.count(),
+                       published_months=sorted(set(published.values_list("period", flat=True))))
+        return context
+
+    def delete(self, obj):
+        try:
+            removed = targets.tier_metrics_delete(user=self.request.user, setting=obj)
+        except PermissionDenied as exc:  # shown on the page like a refusal
+            raise ValidationError(str(exc)) from exc
+        if removed:
+            messages.info(self.request, _("%(count)s published target values of months not computed yet were "
+                                          "removed.") % {"count": removed})
 
 
 class AttainmentView(ObjectListView):

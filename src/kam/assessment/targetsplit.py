@@ -13,6 +13,12 @@ non-negative whole non-negative.
 its 目标 (truncation is monotonic) except, by a cent or so, in the last part when the tiers are very
 close; in that case the higher tier is split as the lower tier's parts plus the split of the
 difference, which keeps both the order and the exact sum.
+
+**Lower is better** (目标 ≥ 冲刺 ≥ 挑战): the same, mirrored — a part's 冲刺 is never above its 目标;
+when the plain split would put it above, the lower tier is split as the higher tier's parts minus
+the split of the difference. A part never gives up more than it has: a share of the difference
+beyond a part's higher tier is carried to the parts before it (from the last one back), so every
+part stays non-negative and the sum stays exact.
 """
 
 from __future__ import annotations
@@ -98,9 +104,30 @@ def split_exact(whole: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     return parts
 
 
-def split_tiers(tiers: Sequence[Decimal | None], weights: Sequence[Decimal]) -> list[tuple[Decimal | None, ...]]:
+def split_below(whole: Decimal, upper: Sequence[Decimal], weights: Sequence[Decimal]) -> list[Decimal]:
+    """The parts of a tier ``whole`` that lies below the tier split into ``upper`` (lower is
+    better): ``upper`` minus the split of the difference, each part between 0 and its ``upper``
+    part, adding up to ``whole`` exactly."""
+    difference = split_exact(sum(upper, Decimal(0)) - whole, weights)
+    carry = Decimal(0)
+    for i in range(len(difference) - 1, -1, -1):  # a part gives up at most what it has
+        if difference[i] > upper[i]:
+            carry += difference[i] - upper[i]
+            difference[i] = upper[i]
+    for i in range(len(difference) - 1, -1, -1):  # the excess goes to the parts that have room
+        if carry <= 0:
+            break
+        room = min(upper[i] - difference[i], carry)
+        difference[i] += room
+        carry -= room
+    return [u - d for u, d in zip(upper, difference, strict=True)]
+
+
+def split_tiers(tiers: Sequence[Decimal | None], weights: Sequence[Decimal],
+                lower_is_better: bool = False) -> list[tuple[Decimal | None, ...]]:
     """Split each tier (目标, 冲刺, 挑战; ``None`` for an absent tier) with the same weights; one
-    tuple of tiers per part, each tier's parts adding up exactly, each part's tiers in order."""
+    tuple of tiers per part, each tier's parts adding up exactly, each part's tiers in order
+    (目标 ≤ 冲刺 ≤ 挑战, or 目标 ≥ 冲刺 ≥ 挑战 when ``lower_is_better``)."""
     columns: list[list[Decimal | None]] = []
     previous: list[Decimal] | None = None
     previous_whole: Decimal | None = None
@@ -109,10 +136,12 @@ def split_tiers(tiers: Sequence[Decimal | None], weights: Sequence[Decimal]) -> 
             columns.append([None] * len(weights))
             continue
         parts = split_exact(whole, weights)
-        if previous is not None and previous_whole is not None and any(
-                p < q for p, q in zip(parts, previous, strict=True)):
-            increments = split_exact(whole - previous_whole, weights)
-            parts = [q + inc for q, inc in zip(previous, increments, strict=True)]
+        if previous is not None and previous_whole is not None:
+            if lower_is_better and any(p > q for p, q in zip(parts, previous, strict=True)):
+                parts = split_below(whole, previous, weights)
+            elif not lower_is_better and any(p < q for p, q in zip(parts, previous, strict=True)):
+                increments = split_exact(whole - previous_whole, weights)
+                parts = [q + inc for q, inc in zip(previous, increments, strict=True)]
         columns.append(list(parts))
         previous, previous_whole = parts, whole
     return [tuple(col[i] for col in columns) for i in range(len(weights))]

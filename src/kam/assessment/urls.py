@@ -70,6 +70,8 @@ urlpatterns += [
     path("targets/settings/", targets_views.TierMetricsListView.as_view(), name="target_tiers_list"),
     path("targets/settings/new/", targets_views.TierMetricsEditView.as_view(), name="target_tiers_create"),
     path("targets/settings/<int:pk>/edit/", targets_views.TierMetricsEditView.as_view(), name="target_tiers_edit"),
+    path("targets/settings/<int:pk>/delete/", targets_views.TierMetricsDeleteView.as_view(),
+         name="target_tiers_delete"),
     path("targets/<int:pk>/", targets_views.TargetDetailView.as_view(), name="target_detail"),
     path("targets/<int:pk>/edit/", targets_views.TargetEditView.as_view(), name="target_edit"),
     path("targets/<int:pk>/delete/", targets_views.TargetDeleteView.as_view(), name="target_delete"),

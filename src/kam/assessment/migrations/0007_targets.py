@@ -49,6 +49,7 @@ class Migration(migrations.Migration):
                 ('subject_id', models.PositiveBigIntegerField(help_text='Org unit id or user id.', verbose_name='subject')),
                 ('period', models.CharField(db_index=True, help_text='A year (2026), a quarter (2026-Q1) or a month (2026-03).', max_length=7, verbose_name='period')),
                 ('period_kind', models.CharField(choices=[('year', 'Year'), ('quarter', 'Quarter'), ('month', 'Month')], max_length=8, verbose_name='period kind')),
+                ('direction', models.CharField(choices=[('higher', 'Higher is better'), ('lower', 'Lower is better')], default='higher', help_text='Higher is better: target ≤ sprint ≤ challenge; lower is better: target ≥ sprint ≥ challenge.', max_length=6, verbose_name='direction')),
                 ('target_value', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='target value')),
                 ('sprint_value', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='sprint value')),
                 ('challenge_value', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='challenge value')),
