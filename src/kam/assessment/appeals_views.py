@@ -22,7 +22,7 @@ from kam.core.views import ObjectDetailView, ObjectEditView, ObjectListView, Obj
 from . import appeals
 from . import calendar as cal
 from .filtersets import AppealFilterSet, ConfirmationFilterSet, PublicationFilterSet
-from .forms import AppealForm, PeriodForm, ReasonForm
+from .forms import AppealForm, ReasonForm
 from .models import (
     MODULE_RESULTS,
     MODULE_RUN,
@@ -34,6 +34,7 @@ from .models import (
     ResultConfirmation,
 )
 from .tables import AppealTable, ConfirmationTable, PublicationTable
+from .views import MonthActionView
 
 # --- 发布考核结果 ---------------------------------------------------------------------------------------------------
 
@@ -49,21 +50,14 @@ class PublicationListView(ObjectListView):
     create_url_name = "assessment:publication_create"
 
 
-class PublicationCreateView(ObjectEditView):
+class PublicationCreateView(MonthActionView):
     model = Publication
     module = MODULE_RUN
-    form_class = PeriodForm
     list_url_name = "assessment:publication_list"
     template_name = "assessment/appeals/publish.html"
 
     def get_title(self) -> str:
         return _("Publish the results of a month for confirmation")
-
-    def get_initial(self) -> dict[str, Any]:
-        return {"period": cal.previous_month()}
-
-    def form_accepts_instance(self) -> bool:
-        return False
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

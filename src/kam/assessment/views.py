@@ -146,23 +146,28 @@ class MetricListView(ConfigListView):
         return buttons
 
 
-class BuiltinRefreshView(ObjectEditView):
-    """刷新平台数据指标值: recompute the built-in metrics of a month now."""
+class MonthActionView(ObjectEditView):
+    """A form of one month (last month by default) that starts an action on it, no record edited."""
 
-    model = MetricValue
-    module = MODULE_DATA
     form_class = PeriodForm
-    list_url_name = "assessment:metric_list"
-    template_name = "assessment/builtin_refresh.html"
-
-    def get_title(self) -> str:
-        return _("Refresh the values of platform-data metrics")
 
     def get_initial(self) -> dict[str, Any]:
         return {"period": cal.previous_month()}
 
     def form_accepts_instance(self) -> bool:
         return False
+
+
+class BuiltinRefreshView(MonthActionView):
+    """刷新平台数据指标值: recompute the built-in metrics of a month now."""
+
+    model = MetricValue
+    module = MODULE_DATA
+    list_url_name = "assessment:metric_list"
+    template_name = "assessment/builtin_refresh.html"
+
+    def get_title(self) -> str:
+        return _("Refresh the values of platform-data metrics")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
