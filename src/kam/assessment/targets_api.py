@@ -31,6 +31,7 @@ from kam.api.fields import ScopedPrimaryKeyRelatedField
 from kam.api.viewsets import ScopedModelViewSet, ScopedViewSetMixin, service_errors
 
 from . import targets
+from .api import NumberText
 from .models import (
     MODULE_CONFIG,
     MODULE_TARGETS,
@@ -45,23 +46,6 @@ from .models import (
 from .targets_filtersets import TargetAttainmentFilterSet, TargetFilterSet
 
 
-class TierText(serializers.CharField):
-    """A tier value given as a number or text (the service checks it and names the field); shown as a
-    decimal string."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 24)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, str | int | float):
-            raise serializers.ValidationError(_("Enter a number."))
-        return super().to_internal_value(str(data))
-
-    def to_representation(self, value):
-        return None if value is None else str(value)
-
-
 class TargetSerializer(serializers.ModelSerializer):
     metric = ScopedPrimaryKeyRelatedField(queryset=Metric.objects.all())
     metric_code = serializers.CharField(source="metric.code", read_only=True)
@@ -72,10 +56,10 @@ class TargetSerializer(serializers.ModelSerializer):
     direction = serializers.ChoiceField(choices=TargetDirection.choices, required=False, help_text=_(
         "higher (default): target ≤ sprint ≤ challenge, reached at or above; lower (complaints, churn): target ≥ "
         "sprint ≥ challenge, reached at or below. Fixed once created."))
-    target_value = TierText(help_text=_("The target tier; at most 2 decimals."))
-    sprint_value = TierText(required=False, allow_null=True, allow_blank=True,
+    target_value = NumberText(help_text=_("The target tier; at most 2 decimals."))
+    sprint_value = NumberText(required=False, allow_null=True, allow_blank=True,
                             help_text=_("The sprint tier (optional)."))
-    challenge_value = TierText(required=False, allow_null=True, allow_blank=True, help_text=_(
+    challenge_value = NumberText(required=False, allow_null=True, allow_blank=True, help_text=_(
         "The challenge tier (optional; needs the sprint value)."))
     children = serializers.SerializerMethodField(help_text=_("Ids of the parts decomposed from this target."))
 

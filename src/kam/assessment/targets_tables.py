@@ -21,7 +21,20 @@ def number(value) -> str:
     return "—" if value is None else fmt(value)
 
 
-class TargetTable(KamTable):
+class TierValues:
+    """The three tier columns (目标/冲刺/挑战) as numbers."""
+
+    def render_target_value(self, value):
+        return number(value)
+
+    def render_sprint_value(self, value):
+        return number(value)
+
+    def render_challenge_value(self, value):
+        return number(value)
+
+
+class TargetTable(TierValues, KamTable):
     metric = tables.Column(accessor="metric__name", verbose_name=_("metric"), orderable=True,
                            order_by=("metric__code",))
     subject = tables.Column(verbose_name=_("subject"), accessor="pk", orderable=True,
@@ -44,15 +57,6 @@ class TargetTable(KamTable):
         prefix = "↳ " if record.parent_id else ""
         return format_html('{}<a href="{}">{}</a>', prefix, reverse("assessment:target_detail", args=[record.pk]),
                            record.subject_name)
-
-    def render_target_value(self, value):
-        return number(value)
-
-    def render_sprint_value(self, value):
-        return number(value)
-
-    def render_challenge_value(self, value):
-        return number(value)
 
     def render_parent(self, record):
         if not record.parent_id:
@@ -81,7 +85,7 @@ class TierMetricsTable(KamTable):
         fields = ("metric", "target_metric", "sprint_metric", "challenge_metric", "updated_at")
 
 
-class AttainmentTable(KamTable):
+class AttainmentTable(TierValues, KamTable):
     metric = tables.Column(accessor="metric__name", verbose_name=_("metric"), orderable=True,
                            order_by=("metric__code",))
     subject = tables.Column(verbose_name=_("subject"), accessor="pk", orderable=True,
@@ -109,15 +113,6 @@ class AttainmentTable(KamTable):
                            record.subject_name)
 
     def render_actual(self, value):
-        return number(value)
-
-    def render_target_value(self, value):
-        return number(value)
-
-    def render_sprint_value(self, value):
-        return number(value)
-
-    def render_challenge_value(self, value):
         return number(value)
 
     def render_target_pct(self, record):
