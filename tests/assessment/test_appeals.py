@@ -17,6 +17,7 @@ from kam.assessment.models import (
     Adjustment,
     Appeal,
     AppealStatus,
+    AssessmentRun,
     ConfirmationState,
     Publication,
     Result,
@@ -72,6 +73,20 @@ def test_publish_needs_the_automatic_run_the_run_permission_and_only_once(appeal
         appeals.publication_create(user=world.user("asm_admin"), period=MONTH)
         with pytest.raises(ValidationError, match="已发布|published already"):
             appeals.publication_create(user=world.user("asm_admin"), period=MONTH)
+
+
+def test_a_month_computed_by_hand_on_or_after_the_computation_day_may_be_published(appeals_computed):
+    """A failed automatic run redone by an administrator: a manual run finished on or after the
+    computation day counts; one finished before it does not."""
+    world = appeals_computed
+    run = AssessmentRun.objects.get(period=MONTH, status="succeeded")
+    compute_day = dt.datetime(2026, 4, 7, tzinfo=dt.UTC) - dt.timedelta(hours=8)  # 00:00 in Shanghai
+    AssessmentRun.objects.filter(pk=run.pk).update(trigger="manual", finished_at=compute_day - dt.timedelta(minutes=1))
+    with at(PUBLISH_DAY):
+        with pytest.raises(ValidationError, match="2026-04-07"):
+            appeals.publication_create(user=world.user("asm_admin"), period=MONTH)
+        AssessmentRun.objects.filter(pk=run.pk).update(finished_at=compute_day)
+        assert appeals.publication_create(user=world.user("asm_admin"), period=MONTH).result_count > 0
 
 
 def test_rerun_of_a_published_month_is_refused_until_the_publication_is_withdrawn(appeals_published):

@@ -30,7 +30,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,10 +115,14 @@ def publication_create(*, user: Any, period: str) -> Publication:
     if AssessmentRun.objects.filter(period=period, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists():
         raise ValidationError({"period": _("Month %(month)s is being computed: publish it when the run has "
                                            "finished.") % {"month": period}})
-    if not AssessmentRun.objects.filter(period=period, trigger=RunTrigger.AUTO, status=RunStatus.SUCCEEDED).exists():
+    # Computed by the scheduler, or by hand on or after the computation day (a failed automatic run
+    # redone by an administrator counts).
+    computed_from = timezone.make_aware(dt.datetime.combine(cal.compute_date(period), dt.time.min))
+    if not AssessmentRun.objects.filter(period=period, status=RunStatus.SUCCEEDED).filter(
+            Q(trigger=RunTrigger.AUTO) | Q(finished_at__gte=computed_from)).exists():
         raise ValidationError({"period": _(
-            "Month %(month)s is published after its automatic computation on %(day)s.") % {
-            "month": period, "day": cal.compute_date(period).isoformat()}})
+            "Month %(month)s is published once it has been computed on or after its computation day "
+            "%(day)s.") % {"month": period, "day": cal.compute_date(period).isoformat()}})
     deadline = confirmation_deadline(period)
     if clock.today() > deadline:
         raise ValidationError({"period": _(
