@@ -129,7 +129,18 @@ def export_probe(url: str, id_column: str = "ID") -> Probe:
 def run_matrix(world: World, module: str, records: dict[str, object], probes: list[Probe], *,
                expected: dict[str, set[str]] | None = None, actions=("view", "change", "analyse"),
                login: Callable[[Client, object], None] | None = None) -> None:
-    """Run every scope case for the user "me" and assert each probe sees exactly the expected set."""
+    """Run every scope case for the user "me" and assert each probe sees exactly the expected set.
+
+    The clock stands still meanwhile: the "expired" and "not yet valid" cases are dated from today,
+    which must not change halfway (a suite running across midnight)."""
+    import time_machine
+
+    with time_machine.travel(clock.now(), tick=False):
+        _run_matrix(world, module, records, probes, expected=expected, actions=actions, login=login)
+
+
+def _run_matrix(world: World, module: str, records: dict[str, object], probes: list[Probe], *,
+                expected: dict[str, set[str]] | None, actions, login) -> None:
     expected = {**STANDARD_EXPECTED, **(expected or {})}
     me = world.user("me")
     today = clock.today()
