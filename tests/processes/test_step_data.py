@@ -133,3 +133,23 @@ def test_api_complete_takes_the_step_data(pworld):
     assert ok.status_code == 200, ok.content
     events = _client(pworld.user("sub")).get(f"/api/v1/processes/instances/{inst.pk}/").json()["events"]
     assert [e["data"] for e in events if e["action"] == "approve"] == [{"result": "open", "note": "待跟进"}]
+
+
+def test_countersigned_step_keeps_every_approvers_values(pworld):
+    """R-PROC 会签 with step fields: ``<field>`` holds the last approver's value and ``<field>_all``
+    every approver's, in the order they approved, for the following gateways."""
+    xml = TWO_STEP.replace('id="two_step_approval"', 'id="countersign_data"').replace(
+        'bpmnElement="two_step_approval"', 'bpmnElement="countersign_data"')
+    version = services.definition_save(user=None, xml=xml, name="会签表单", node_config={
+        "supervisor_review": {"approver": {"kind": "user", "users": ["me", "peer"]}, "mode": "all",
+                              "fields": [FIELDS[0]]},
+        "leader_review": {"approver": {"kind": "user", "users": ["city_a"]}}})
+    services.version_activate(user=None, version=version)
+    inst = services.instance_start(user=pworld.user("sub"), definition_code="countersign_data", business_key="CS-1")
+    for name, value in (("me", "fixed"), ("peer", "open")):
+        [task] = [t for t in tasks_todo(pworld.user(name)) if t.instance_id == inst.pk]
+        services.task_complete(user=pworld.user(name), task=task, action="approve", opinion="ok",
+                               expected_version=task.version, data={"result": value})
+    inst.refresh_from_db()
+    assert inst.data["result"] == "open" and inst.data["result_all"] == ["fixed", "open"]
+    assert [t.node_id for t in tasks_todo(pworld.user("city_a"))] == ["leader_review"]

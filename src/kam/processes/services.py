@@ -151,6 +151,15 @@ def _event(instance: ProcessInstance, action: str, *, actor: User | None = None,
         node_id=task.node_id if task else node_id, node_name=task.node_name if task else node_name, at=clock.now())
 
 
+def _signers_values(instance: ProcessInstance, task: HumanTask, fields: list[dict]) -> dict[str, list]:
+    """``{<field>_all: [value of each approver, in the order they approved]}`` for a step several
+    people approve (会签 / 依次): the step's plain ``<field>`` holds the last approver's value."""
+    events = TaskEvent.objects.filter(instance=instance, action=EventAction.APPROVE,
+                                      task__engine_task_id=task.engine_task_id).order_by("at", "pk")
+    rows = [e.data or {} for e in events]
+    return {f"{f['name']}_all": [row.get(f["name"]) for row in rows] for f in fields if f.get("name")}
+
+
 def _hours(value: Any) -> dt.timedelta | None:
     return dt.timedelta(hours=float(value)) if value else None
 
@@ -421,6 +430,12 @@ def task_complete(*, user: User, task: HumanTask, action: str = "approve", opini
             elif mode == "all" and siblings.exists():
                 return task
             _cancel_tasks(siblings)
+            if cfg.get("fields") and mode in ("all", "sequential"):
+                # 会签 / 依次 with fields: the gateways also read every approver's values of this round
+                signed = _signers_values(instance, task, cfg.get("fields") or [])
+                instance.data = {**(instance.data or {}), **signed}
+                instance.save(update_fields=["data"])
+                values = {**values, **signed}
             for cc_spec in cfg.get("cc") or []:
                 for target in assignees.resolve(cc_spec, base=instance.starter, node_id=task.node_id,
                                                 data=instance.data):
