@@ -15,6 +15,17 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (zh-hans): a request with another Accept-Language
+    leaves its language active in the thread, which must not reach the next test's messages."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _suite_clock():
     """``KAM_TEST_NOW=2026-11-24T23:55+08:00`` runs the whole suite as if started at that moment
