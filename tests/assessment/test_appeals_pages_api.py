@@ -97,6 +97,9 @@ def test_scorecard_and_result_query_show_the_confirmation_state(appeals_publishe
         assert "确认状态" in text(listing)
         pending = me.get(reverse("assessment:result_list"), {"confirmation": "pending"}).context["page"].rows
         assert [r.subject_label for r in pending] == ["me"]
+        resp = me.post(reverse("assessment:confirmation_confirm", args=[confirmation_of(world, "me").pk]),
+                       {"next": "https://elsewhere.example/"})  # no redirect off the site
+        assert resp["Location"] == reverse("assessment:confirmation_list")
 
 
 def test_appeal_from_the_page_decided_on_the_reviewers_task_page(appeals_published):
@@ -126,6 +129,7 @@ def test_appeal_from_the_page_decided_on_the_reviewers_task_page(appeals_publish
         detail = text(sub.get(reverse("assessment:appeal_detail", args=[appeal.pk])))
     assert appeal.status == AppealStatus.ACCEPTED
     assert "已采纳" in detail and "核实漏计2次拜访" in detail and "申诉结束" in detail
+    assert "kam-process-history" in detail and "调整理由" in detail  # the history with the step data
     assert result_of(world, "sub").total == SUB_TOTAL + 3
 
 

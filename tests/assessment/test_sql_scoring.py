@@ -1,10 +1,9 @@
 """The SQL engine (scoring inside PostgreSQL, or SQLite on scaled integers) against the pure kernel
 on the same data: every result and detail row equal, the missing-data report equal. Boundary values:
-bounds hit exactly on
-open and closed ends (R-ASM-1), descending intervals, completion rates exactly on a bound and
-rounded to 6 decimals, a zero target, values outside the declared domain, missing values under
-both policies, an atomic indicator used by two indicators, ties in the ranking; completion rates
-with floor and cap (保底/封顶) below, on and above both limits."""
+bounds hit exactly on open and closed ends (R-ASM-1), descending intervals, completion rates
+exactly on a bound and rounded to 6 decimals, a zero target, values outside the declared domain,
+missing values under both policies, an atomic indicator used by two indicators, ties in the
+ranking; completion rates with floor and cap (保底/封顶) below, on and above both limits."""
 
 from __future__ import annotations
 

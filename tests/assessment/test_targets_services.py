@@ -73,6 +73,27 @@ def test_period_and_uniqueness(world, revenue):
         assert exc.value.message_dict["period"] == ["“某省” already has a target of “收入” for 2026-Q1."]
 
 
+def test_subject_must_be_an_account_manager_or_a_unit(world, revenue):
+    from kam.org.models import Role
+
+    world.user("peer").roles.remove(Role.objects.get(code="account_manager"))
+    cases = (
+        (MANAGER, world.user("peer").pk, "subject", f"{world.user('peer').pk} is not an account manager."),
+        (MANAGER, "x", "subject", "Give the subject's id as a number."),
+        (UNIT, 999999, "subject", "999999 is not an organisation unit."),
+        ("team", world.unit("county_1").pk, "subject_type", "Unknown subject type “team”."),
+    )
+    for subject_type, subject_id, field, message in cases:
+        with translation.override("en"), pytest.raises(ValidationError) as exc:
+            targets.target_create(metric=revenue, subject_type=subject_type, subject_id=subject_id, period="2026",
+                                  target_value="1")
+        assert exc.value.message_dict == {field: [message]}
+    t = targets.target_create(metric=revenue, subject_type=MANAGER, subject_id=str(world.user("me").pk),
+                              period="2026", target_value="1")
+    assert (t.user, t.org_unit, t.subject_id) == (world.user("me"), world.unit("county_1"), world.user("me").pk)
+    assert not Target.objects.exclude(pk=t.pk).exists()
+
+
 # --- decomposition in time ------------------------------------------------------------------------------------
 
 

@@ -115,7 +115,8 @@ def test_edit_page_changes_the_tiers(tree, admin):
         resp = admin.post(url, {"target_value": "1000", "sprint_value": "1200", "challenge_value": "1500"})
     assert resp.status_code == 302
     year.refresh_from_db()
-    assert str(year.challenge_value) == "1500.00"
+    assert (str(year.target_value), str(year.sprint_value), str(year.challenge_value)) == (
+        "1000.00", "1200.00", "1500.00")
 
 
 def test_delete_page_refuses_while_parts_exist(tree, admin):

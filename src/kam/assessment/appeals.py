@@ -73,8 +73,7 @@ def confirmation_deadline(period: str) -> dt.date:
 
 def deadline_at(deadline: dt.date) -> dt.datetime:
     """The end of the deadline day in the site's time zone (the task list's due time)."""
-    return timezone.make_aware(dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time.min)) - dt.timedelta(
-        microseconds=1)
+    return timezone.make_aware(dt.datetime.combine(deadline, dt.time.max))
 
 
 def window_open(publication: Publication, day: dt.date | None = None) -> bool:
@@ -88,17 +87,10 @@ def active_publication(period: str) -> Publication | None:
 
 def check_not_published(period: str) -> None:
     """A published month is not re-run (its confirmations and appeals refer to its totals)."""
-    if Publication.objects.filter(period=period, withdrawn_at__isnull=True).exists():
+    if active_publication(period) is not None:
         raise ValidationError({"period": _(
             "The results of %(month)s have been published for confirmation: withdraw the publication before "
             "computing the month again.") % {"month": period}})
-
-
-def _require(user: Any, module: str, action: str = "change") -> None:
-    from kam.org.permissions import has_perm
-
-    if user is not None and not has_perm(user, module, action):
-        raise PermissionDenied(_("You have no permission for this action."))
 
 
 # --- publishing --------------------------------------------------------------------------------------------------
@@ -107,7 +99,7 @@ def _require(user: Any, module: str, action: str = "change") -> None:
 @transaction.atomic
 def publication_create(*, user: Any, period: str) -> Publication:
     """发布考核结果: the month's scored account-manager results become 待确认 until the deadline."""
-    from .services import check_period, runs_sync
+    from .services import _require, check_period, runs_sync
 
     _require(user, MODULE_RUN)
     check_period(period)
@@ -162,6 +154,8 @@ def publication_create(*, user: Any, period: str) -> Publication:
 def publication_withdraw(*, user: Any, publication: Publication, reason: str) -> Publication:
     """撤销发布: allowed while the window is open and no appeal is under review; the confirmations
     stay with the withdrawn publication as the record, and the month may be re-run and published again."""
+    from .services import _require
+
     _require(user, MODULE_RUN)
     publication = Publication.objects.select_for_update().get(pk=publication.pk)
     if publication.withdrawn_at is not None:
@@ -184,8 +178,8 @@ def confirmations_close_due() -> str:
     still 待确认 automatically — exactly once (a compare-and-set on ``closed_at``)."""
     today = clock.today()
     done = []
-    for pk in Publication.objects.filter(withdrawn_at__isnull=True, closed_at__isnull=True,
-                                         deadline__lt=today).values_list("pk", flat=True):
+    for pk, period in Publication.objects.filter(withdrawn_at__isnull=True, closed_at__isnull=True,
+                                                 deadline__lt=today).values_list("pk", "period"):
         with transaction.atomic():
             now = clock.now()
             if not Publication.objects.filter(pk=pk, closed_at__isnull=True).update(closed_at=now):
@@ -193,7 +187,7 @@ def confirmations_close_due() -> str:
             n = ResultConfirmation.objects.filter(publication_id=pk, state=ConfirmationState.PENDING).update(
                 state=ConfirmationState.CONFIRMED, auto_confirmed=True, confirmed_at=now)
             Publication.objects.filter(pk=pk).update(auto_confirmed=n)
-            done.append(f"{Publication.objects.get(pk=pk).period}: {n}")
+            done.append(f"{period}: {n}")
     return "; ".join(done) or "nothing due"
 
 
@@ -256,8 +250,6 @@ def indicator_choices(confirmation: ResultConfirmation) -> list[str]:
 def appeal_reviewers(confirmation: ResultConfirmation) -> list[User]:
     """主管审核: the subject's superiors (up the ``superior`` chain) who may adjust the result —
     whose ``assessment`` change scope covers it. Nobody: the step goes to the administrators."""
-    from kam.org.permissions import scope_q
-
     result = result_of(confirmation)
     subject = confirmation.user
     found: list[User] = []
@@ -266,8 +258,7 @@ def appeal_reviewers(confirmation: ResultConfirmation) -> list[User]:
     while person is not None and person.pk not in seen:
         seen.add(person.pk)
         if person.is_active and result is not None:
-            q = scope_q(person, Result, "change")
-            if q is not None and Result.objects.filter(q, pk=result.pk).exists():
+            if Result.objects.restrict(person, "change").filter(pk=result.pk).exists():
                 found.append(person)
         person = person.superior
     return found
@@ -406,20 +397,18 @@ def on_process_ended(sender: Any, instance: Any, status: str, **kwargs: Any) -> 
         appeal.status = AppealStatus.REJECTED
         appeal.decision_reason = (rejection.opinion if rejection else "")[:500]
         appeal.decided_by = rejection.actor if rejection else None
-    else:  # withdrawn or cancelled: the result waits for confirmation again
+    else:  # withdrawn or cancelled
         appeal.status = AppealStatus.WITHDRAWN
-        confirmation.state = (ConfirmationState.PENDING if window_open(confirmation.publication)
-                              else ConfirmationState.CONFIRMED)
-        if confirmation.state == ConfirmationState.CONFIRMED:
-            confirmation.auto_confirmed, confirmation.confirmed_at = True, now
-        confirmation.save(update_fields=["state", "auto_confirmed", "confirmed_at"])
-        appeal.decided_at = now
-        appeal.save()
-        return
     appeal.decided_at = now
     appeal.save()
-    confirmation.state = ConfirmationState.CLOSED
-    confirmation.save(update_fields=["state"])
+    if appeal.status != AppealStatus.WITHDRAWN:
+        confirmation.state = ConfirmationState.CLOSED
+    elif window_open(confirmation.publication):  # the result waits for confirmation again
+        confirmation.state = ConfirmationState.PENDING
+    else:  # … or is confirmed when the window has closed meanwhile
+        confirmation.state, confirmation.auto_confirmed, confirmation.confirmed_at = (
+            ConfirmationState.CONFIRMED, True, now)
+    confirmation.save(update_fields=["state", "auto_confirmed", "confirmed_at"])
 
 
 # --- reads ---------------------------------------------------------------------------------------------------------

@@ -25,13 +25,9 @@ from rest_framework.viewsets import GenericViewSet
 from kam.api.viewsets import ScopedReadOnlyViewSet, ScopedViewSetMixin, service_errors
 
 from . import appeals
+from .api import NumberText
 from .filtersets import AppealFilterSet, ConfirmationFilterSet, PublicationFilterSet
 from .models import MODULE_RESULTS, MODULE_RUN, Appeal, Publication, Result, ResultConfirmation
-
-
-class DecimalText(serializers.CharField):
-    def to_representation(self, value):
-        return None if value is None else str(value)
 
 
 class PublicationSerializer(serializers.ModelSerializer):
@@ -74,7 +70,7 @@ class PublicationViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
 
 class ConfirmationSerializer(serializers.ModelSerializer):
     subject = serializers.IntegerField(source="subject_id", read_only=True)
-    published_total = DecimalText(read_only=True)
+    published_total = NumberText(read_only=True)
     deadline = serializers.DateField(source="publication.deadline", read_only=True)
 
     class Meta:
@@ -96,8 +92,8 @@ class ConfirmationViewSet(ScopedReadOnlyViewSet):
 
 class AppealSerializer(serializers.ModelSerializer):
     subject = serializers.IntegerField(source="subject_id", read_only=True)
-    expected_score = DecimalText(read_only=True)
-    decision_delta = DecimalText(read_only=True)
+    expected_score = NumberText(read_only=True)
+    decision_delta = NumberText(read_only=True)
     result_state = serializers.CharField(source="confirmation.state", read_only=True)
 
     class Meta:

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -156,7 +157,11 @@ class ConfirmationConfirmView(_OwnConfirmationMixin, TemplateView):
             errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
             return render(request, self.template_name, self.get_context_data(errors=errors))
         messages.success(request, _("Your result of %(month)s has been confirmed.") % {"month": confirmation.period})
-        return HttpResponseRedirect(request.POST.get("next") or reverse("assessment:confirmation_list"))
+        nxt = request.POST.get("next") or ""
+        if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            nxt = reverse("assessment:confirmation_list")
+        return HttpResponseRedirect(nxt)
 
 
 class AppealCreateView(_OwnConfirmationMixin, ObjectEditView):
@@ -214,19 +219,13 @@ class AppealDetailView(ObjectDetailView):
         return super().get_queryset().select_related("process", "confirmation", "created_by", "decided_by")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        from kam.processes import services as process_services
-        from kam.processes import stepdata
+        from kam.processes.views import _with_data_rows  # the process page's history, step data included
 
         context = super().get_context_data(**kwargs)
         appeal = self.get_object()
-        events = []
-        if appeal.process_id:
-            events = list(appeal.process.events.select_related("actor", "target").order_by("at", "id"))
-            for event in events:
-                fields = process_services.node_config(appeal.process, event.node_id).get("fields")
-                event.data_rows = stepdata.display(fields, event.data) if event.data else []
         context.update(
-            events=events,
+            events=_with_data_rows(appeal.process, appeal.process.events.select_related("actor", "target")
+                                   .order_by("at", "id")) if appeal.process_id else [],
             instance_url=reverse("processes:instance_detail", args=[appeal.process_id]) if appeal.process_id else "",
             can_withdraw=appeal.status == AppealStatus.OPEN and appeal.created_by_id == self.request.user.pk,
             confirmation_state=ConfirmationState(appeal.confirmation.state).label,

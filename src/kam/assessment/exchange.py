@@ -65,7 +65,7 @@ class ResultExportSpec(ExportSpec):
         Number("bonus", _("Bonus points")),
         Number("adjustment", _("Adjustment")),
         Number("total", _("Total"), source=_rounded("total")),
-        Text("veto", _("Veto item"), source=lambda r: r.veto_explanation),
+        Text("veto", _("Veto item"), source="veto_explanation"),
         Integer("rank", _("Rank")),
         Integer("rank_in_unit", _("Rank in unit")),
     )

@@ -618,10 +618,6 @@ class Publication(models.Model):
     def __str__(self) -> str:
         return self.period
 
-    @property
-    def is_active(self) -> bool:
-        return self.withdrawn_at is None
-
 
 class ConfirmationState(models.TextChoices):
     PENDING = "pending", _("To be confirmed")

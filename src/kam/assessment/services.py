@@ -1362,8 +1362,8 @@ def _retotal(result: Result) -> None:
     result.bonus = Bonus.objects.filter(**key).aggregate(s=Sum("points"))["s"] or Decimal(0)
     result.adjustment = Adjustment.objects.filter(**key).aggregate(s=Sum("delta"))["s"] or Decimal(0)
     # A vetoed result (一票否决) keeps the veto's total whatever the bonus points and adjustments.
-    if not result.vetoed:
-        result.total = None if result.score is None else kernel.total(result.score, result.bonus, result.adjustment)
+    result.total = kernel.final_total(result.score, result.bonus, result.adjustment,
+                                      result.total if result.vetoed else None)
     result.save(update_fields=["bonus", "adjustment", "total"])
     _rerank(result.period)
 

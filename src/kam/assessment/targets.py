@@ -58,7 +58,7 @@ from .models import (
     TargetTierMetrics,
     TierReached,
 )
-from .services import MANAGER_ROLE, BulkValidationError, _require, metric_values_save
+from .services import MANAGER_ROLE, BulkValidationError, _require, metric_values_save, resolve_subject
 
 TIER_FIELDS = ("target_value", "sprint_value", "challenge_value")
 TIER_LABELS = {
@@ -128,23 +128,23 @@ def clean_tiers(target_value: Any, sprint_value: Any = None, challenge_value: An
     assert target is not None
     if challenge is not None and sprint is None:
         errors["challenge_value"] = _("Give the sprint value before the challenge value.")
-    if direction == TargetDirection.LOWER:
-        if sprint is not None and sprint > target:
-            errors["sprint_value"] = _(
-                "The sprint value (%(sprint)s) may not be above the target value (%(target)s): lower is better, "
-                "so target ≥ sprint ≥ challenge.") % {"sprint": kernel.fmt(sprint), "target": kernel.fmt(target)}
-        if challenge is not None and sprint is not None and challenge > sprint:
-            errors["challenge_value"] = _(
-                "The challenge value (%(challenge)s) may not be above the sprint value (%(sprint)s): lower is "
-                "better, so target ≥ sprint ≥ challenge.") % {
-                "challenge": kernel.fmt(challenge), "sprint": kernel.fmt(sprint)}
-    elif sprint is not None and sprint < target:
-        errors["sprint_value"] = _("The sprint value (%(sprint)s) may not be below the target value (%(target)s).") % {
-            "sprint": kernel.fmt(sprint), "target": kernel.fmt(target)}
-    if direction != TargetDirection.LOWER and challenge is not None and sprint is not None and challenge < sprint:
-        errors["challenge_value"] = _(
-            "The challenge value (%(challenge)s) may not be below the sprint value (%(sprint)s).") % {
-            "challenge": kernel.fmt(challenge), "sprint": kernel.fmt(sprint)}
+    lower = direction == TargetDirection.LOWER
+
+    def out_of_order(value: Decimal | None, previous: Decimal | None) -> bool:
+        return value is not None and previous is not None and (value > previous if lower else value < previous)
+
+    if out_of_order(sprint, target):
+        args = {"sprint": kernel.fmt(sprint), "target": kernel.fmt(target)}
+        errors["sprint_value"] = (_(
+            "The sprint value (%(sprint)s) may not be above the target value (%(target)s): lower is better, "
+            "so target ≥ sprint ≥ challenge.") if lower else _(
+            "The sprint value (%(sprint)s) may not be below the target value (%(target)s).")) % args
+    if out_of_order(challenge, sprint):
+        args = {"challenge": kernel.fmt(challenge), "sprint": kernel.fmt(sprint)}
+        errors["challenge_value"] = (_(
+            "The challenge value (%(challenge)s) may not be above the sprint value (%(sprint)s): lower is "
+            "better, so target ≥ sprint ≥ challenge.") if lower else _(
+            "The challenge value (%(challenge)s) may not be below the sprint value (%(sprint)s).")) % args
     if errors:
         raise ValidationError(errors)
     return target, sprint, challenge
@@ -158,12 +158,7 @@ def resolve_target_subject(subject_type: str, subject_id: Any) -> tuple[User | N
         except ValueError:
             raise ValidationError({"subject": _("Give the subject's id as a number.")}) from None
     if subject_type == TargetSubjectType.MANAGER:
-        user = User.objects.select_related("org_unit").filter(pk=subject_id, roles__code=MANAGER_ROLE).first()
-        if user is None:
-            raise ValidationError({"subject": _("%(id)s is not an account manager.") % {"id": subject_id}})
-        if user.org_unit is None:
-            raise ValidationError({"subject": _("The account manager belongs to no organisation unit.")})
-        return user, user.org_unit
+        return resolve_subject(SubjectType.MANAGER, subject_id)
     if subject_type == TargetSubjectType.UNIT:
         unit = OrgUnit.objects.filter(pk=subject_id).first()
         if unit is None:
@@ -573,7 +568,7 @@ def targets_publish(*, user: Any | None = None, period: Any, metric: Metric) -> 
     months = ts.months_of(period)
     targets = Target.objects.filter(metric=metric, period__in=months)
     if user is not None:
-        targets = Target.objects.restrict(user, "change").filter(metric=metric, period__in=months)
+        targets = targets.restrict(user, "change")
     items: list[dict[str, Any]] = []
     labels: list[str] = []
     keys: set[tuple[int, str, int, str]] = set()
@@ -598,11 +593,9 @@ def targets_publish(*, user: Any | None = None, period: Any, metric: Metric) -> 
             problems = list(dict.fromkeys(f"{labels[i]}: {'；'.join(m for msgs in e.values() for m in msgs)}"
                                           for i, e in enumerate(exc.item_errors) if e))
             raise ValidationError({"period": [_("Nothing was published:"), *problems[:5]]}) from exc
-    tier_ids = [m.pk for _tier, m in setting.tiers() if m is not None]
-    published = MetricValue.objects.filter(source=MetricSource.TARGET, metric_id__in=tier_ids, period__in=months)
+    published = tier_metrics_published(setting).filter(period__in=months)
     if user is not None and not user.is_superuser:
-        published = MetricValue.objects.restrict(user, "change").filter(
-            source=MetricSource.TARGET, metric_id__in=tier_ids, period__in=months)
+        published = published.restrict(user, "change")
     stale = [pk for pk, m, st, sid, p in published.values_list("pk", "metric_id", "subject_type", "subject_id",
                                                                 "period") if (m, st, sid, p) not in keys]
     for i in range(0, len(stale), 5000):

@@ -214,17 +214,19 @@ class AttainmentSerializer(serializers.ModelSerializer):
         "actual ÷ target value × 100 (lower is better: target value ÷ actual × 100); null without a value, and "
         "when lower is better with an actual of 0 below the tier (every tier reached, no ratio)")))
     def get_target_pct(self, obj: Target) -> str | None:
-        pct = targets.attainment_pct(obj.actual, obj.target_value, obj.direction)
-        return None if pct is None else str(pct)
+        return self._pct(obj, obj.target_value)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_sprint_pct(self, obj: Target) -> str | None:
-        pct = targets.attainment_pct(obj.actual, obj.sprint_value, obj.direction)
-        return None if pct is None else str(pct)
+        return self._pct(obj, obj.sprint_value)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_challenge_pct(self, obj: Target) -> str | None:
-        pct = targets.attainment_pct(obj.actual, obj.challenge_value, obj.direction)
+        return self._pct(obj, obj.challenge_value)
+
+    @staticmethod
+    def _pct(obj: Target, tier) -> str | None:
+        pct = targets.attainment_pct(obj.actual, tier, obj.direction)
         return None if pct is None else str(pct)
 
     @extend_schema_field(serializers.CharField())

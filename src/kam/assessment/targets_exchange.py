@@ -20,6 +20,7 @@ from kam.org.models import OrgUnit, User
 
 from . import targets
 from .models import MODULE_TARGETS, Metric, Target, TargetDirection, TargetSubjectType
+from .services import MANAGER_ROLE
 from .targets_filtersets import TargetAttainmentFilterSet, TargetFilterSet
 
 
@@ -76,7 +77,7 @@ class TargetImportSpec(ImportSpec):
             kind, key = row.values.get("subject_type"), row.values.get("subject")
             if kind in wanted and key:
                 wanted[kind].add(str(key))
-        managers = User.objects.filter(username__in=wanted[TargetSubjectType.MANAGER], roles__code="account_manager")
+        managers = User.objects.filter(username__in=wanted[TargetSubjectType.MANAGER], roles__code=MANAGER_ROLE)
         found = {(TargetSubjectType.MANAGER.value, u): pk for u, pk in managers.values_list("username", "pk")}
         found.update({(TargetSubjectType.UNIT.value, c): pk for c, pk in OrgUnit.objects.filter(
             code__in=wanted[TargetSubjectType.UNIT]).values_list("code", "pk")})

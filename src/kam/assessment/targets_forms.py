@@ -13,6 +13,7 @@ from kam.org.models import OrgUnit, User
 from kam.org.permissions import scope_q
 
 from .models import MODULE_TARGETS, Metric, TargetDirection, TargetSplitMethod, TargetSubjectType
+from .services import MANAGER_ROLE
 
 TIER_HELP = _("At most 2 decimals; target ≤ sprint ≤ challenge (lower is better: target ≥ sprint ≥ challenge).")
 
@@ -67,7 +68,7 @@ class TargetForm(KamForm):
                 del self.fields[name]
             return
         units = OrgUnit.objects.filter(enabled=True).order_by("path")
-        managers = User.objects.filter(roles__code="account_manager", is_active=True).distinct().order_by("username")
+        managers = User.objects.filter(roles__code=MANAGER_ROLE, is_active=True).distinct().order_by("username")
         if self.user is not None:
             units = _in_target_scope(units, _TargetUnits, self.user)
             managers = _in_target_scope(managers, _TargetManagers, self.user)

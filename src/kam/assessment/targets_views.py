@@ -31,7 +31,15 @@ from kam.core.views import (
 
 from . import calendar as cal
 from . import targets
-from .models import MODULE_CONFIG, MODULE_DATA, MODULE_TARGETS, Target, TargetSplitMethod, TargetTierMetrics
+from .models import (
+    MODULE_CONFIG,
+    MODULE_DATA,
+    MODULE_TARGETS,
+    Target,
+    TargetSplit,
+    TargetSplitMethod,
+    TargetTierMetrics,
+)
 from .targets_filtersets import TargetAttainmentFilterSet, TargetFilterSet
 from .targets_forms import DecomposeForm, PublishForm, TargetForm, TierMetricsForm
 from .targets_tables import AttainmentTable, TargetTable, TierMetricsTable
@@ -162,7 +170,7 @@ class TargetDecomposeView(ObjectMixin, TemplateView):
         initial: dict[str, Any] = {"split": split, "method": TargetSplitMethod.EQUAL}
         if data is None and target.split == split and target.split_method == TargetSplitMethod.AMOUNTS:
             # Decomposing again by amounts: start from the current parts.
-            current = {c.period if split in ("quarters", "months") else str(c.subject_id): c
+            current = {c.period if split in (TargetSplit.QUARTERS, TargetSplit.MONTHS) else str(c.subject_id): c
                        for c in target.children.all()}
             initial["method"] = TargetSplitMethod.AMOUNTS
             for slot in slots:
@@ -334,6 +342,3 @@ class AttainmentView(ObjectListView):
             restrict_choices(self._filterset.form, self.request.user)
             self._bootstrap_filter_form(self._filterset.form)
         return self._filterset
-
-    def is_filtered(self) -> bool:
-        return any(self.request.GET.get(name) not in (None, "") for name in self.get_filterset().form.fields)

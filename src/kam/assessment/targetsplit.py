@@ -129,19 +129,18 @@ def split_tiers(tiers: Sequence[Decimal | None], weights: Sequence[Decimal],
     tuple of tiers per part, each tier's parts adding up exactly, each part's tiers in order
     (目标 ≤ 冲刺 ≤ 挑战, or 目标 ≥ 冲刺 ≥ 挑战 when ``lower_is_better``)."""
     columns: list[list[Decimal | None]] = []
-    previous: list[Decimal] | None = None
-    previous_whole: Decimal | None = None
+    previous: list[Decimal] | None = None  # the parts of the tier before (they add up to its whole)
     for whole in tiers:
         if whole is None:
             columns.append([None] * len(weights))
             continue
         parts = split_exact(whole, weights)
-        if previous is not None and previous_whole is not None:
+        if previous is not None:
             if lower_is_better and any(p > q for p, q in zip(parts, previous, strict=True)):
                 parts = split_below(whole, previous, weights)
             elif not lower_is_better and any(p < q for p, q in zip(parts, previous, strict=True)):
-                increments = split_exact(whole - previous_whole, weights)
+                increments = split_exact(whole - sum(previous, Decimal(0)), weights)
                 parts = [q + inc for q, inc in zip(previous, increments, strict=True)]
         columns.append(list(parts))
-        previous, previous_whole = parts, whole
+        previous = parts
     return [tuple(col[i] for col in columns) for i in range(len(weights))]

@@ -231,6 +231,12 @@ class AtomicIndicatorDetailView(ObjectDetailView):
     delete_url_name = "assessment:atomic_delete"
 
 
+def _add_rows_errors(formset, errors) -> None:
+    """A service's errors on a table of rows, shown above that table."""
+    for error in errors or []:
+        formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *error.messages])
+
+
 class FormsetEditView(ObjectEditView):
     """An edit page with a table of rows (intervals or weighted components) under the form."""
 
@@ -263,17 +269,11 @@ class FormsetEditView(ObjectEditView):
             try:
                 obj = self.save(form, formset, None if created else self.get_object())
             except ValidationError as exc:
-                rows_error = exc.error_dict.pop(self.rows_field, None) if hasattr(exc, "error_dict") else None
-                if rows_error:
-                    for error in rows_error:
-                        formset._non_form_errors = formset.error_class(
-                            [*formset.non_form_errors(), *error.messages])
-                second_error = (exc.error_dict.pop(self.second_rows_field, None)
-                                if second is not None and hasattr(exc, "error_dict") else None)
-                if second_error:
-                    for error in second_error:
-                        second._non_form_errors = second.error_class([*second.non_form_errors(), *error.messages])
-                if not hasattr(exc, "error_dict") or exc.error_dict:
+                errors = exc.error_dict if hasattr(exc, "error_dict") else {}
+                _add_rows_errors(formset, errors.pop(self.rows_field, None))
+                if second is not None:
+                    _add_rows_errors(second, errors.pop(self.second_rows_field, None))
+                if not hasattr(exc, "error_dict") or errors:
                     apply_service_error(form, exc)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
@@ -503,11 +503,6 @@ class WhatIfView(ModuleViewMixin, TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return self.render_page(*self.get_forms())
 
-    @staticmethod
-    def _rows_errors(formset, errors) -> None:
-        for error in errors or []:
-            formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *error.messages])
-
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         from .whatif import DRAFT_ATOMIC_FIELDS, what_if
 
@@ -530,8 +525,8 @@ class WhatIfView(ModuleViewMixin, TemplateView):
                                  components=rows or None, org_unit=data["org_unit"])
             except ValidationError as exc:
                 errors = exc.error_dict if hasattr(exc, "error_dict") else {}
-                self._rows_errors(formset, errors.pop("components", None))
-                self._rows_errors(new["new_intervals"], errors.pop("intervals", None))
+                _add_rows_errors(formset, errors.pop("components", None))
+                _add_rows_errors(new["new_intervals"], errors.pop("intervals", None))
                 for field in [f for f in errors if f in DRAFT_ATOMIC_FIELDS]:
                     new["new_atomic"].add_error(field if field in new["new_atomic"].fields else None,
                                                 errors.pop(field))

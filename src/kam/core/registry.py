@@ -202,12 +202,8 @@ TODO_SOURCES: dict[str, TodoSource] = {}
 
 def key_ids(keys: Sequence[str]) -> dict[int, str]:
     """``{id: key}`` of task-list keys of the form ``<kind>:<id>`` (others are left out)."""
-    out = {}
-    for key in keys:
-        kind, _sep, ident = key.partition(":")
-        if ident.isdigit():
-            out[int(ident)] = key
-    return out
+    idents = ((key.partition(":")[2], key) for key in keys)
+    return {int(ident): key for ident, key in idents if ident.isdigit()}
 
 
 def register_todo_source(source: TodoSource) -> None:

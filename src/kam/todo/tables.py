@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import django_tables2 as tables
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -28,7 +27,7 @@ class TodoItemTable(KamTable):
         fields = ("title", "assignee", "assigned_by", "due_at", "done")
 
     def render_due_at(self, value, record):
-        text = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        text = clock.local_text(value)
         if not record.done and value < clock.now():
             return format_html('<span class="text-danger fw-semibold">{} <i class="bi bi-alarm"></i></span>', text)
         return text

@@ -51,6 +51,11 @@ def appointment_entries(user: Any, until: dt.datetime) -> Iterator[TodoEntry]:
                         due_at=a.at, url=reverse("work:execute", args=[item.pk]), detail=a.note)
 
 
+def _campaign_at(day: dt.date) -> dt.datetime:
+    """A campaign time point's moment: 09:00 local on its day."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
+
+
 def campaign_entries(user: Any, until: dt.datetime) -> Iterator[TodoEntry]:
     """The start and due dates of the tasks the user made (campaign time points); closed ones drop out."""
     today = timezone.localtime(until).date()
@@ -60,7 +65,7 @@ def campaign_entries(user: Any, until: dt.datetime) -> Iterator[TodoEntry]:
         url = reverse("work:task_detail", args=[task.pk])
         for key, day, label in (("start", task.start_on, _("Task starts: %(name)s")),
                                 ("due", task.due_on, _("Task due: %(name)s"))):
-            at = timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
+            at = _campaign_at(day)
             if at < until:
                 yield TodoEntry(source="campaign", key=f"task:{task.pk}:{key}", title=label % {"name": task.name},
                                 due_at=at, url=url)
@@ -103,8 +108,7 @@ def open_campaign_points(keys: Sequence[str]) -> dict[str, dt.datetime | None]:
                            .exclude(status__in=(TaskStatus.FAILED, TaskStatus.CLOSED))
                            .values_list("pk", "start_on", "due_on")):
         for key in by_task[pk]:
-            day = start if key.endswith(":start") else due
-            out[key] = timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
+            out[key] = _campaign_at(start if key.endswith(":start") else due)
     return out
 
 
